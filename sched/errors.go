@@ -1,0 +1,15 @@
+package sched
+
+import "errors"
+
+// Sentinel errors callers branch on; the returned errors wrap them with the
+// job id or queue size.
+var (
+	// ErrQueueFull: Submit was refused because MaxPending jobs are queued.
+	// Nothing is wrong with the job; retry after some jobs finish.
+	ErrQueueFull = errors.New("scheduler queue is full")
+	// ErrDuplicate: Submit of an id that is already pending or running.
+	ErrDuplicate = errors.New("job id is already pending or running")
+	// ErrUnknownJob: Finish of an id that is not running.
+	ErrUnknownJob = errors.New("no such running job")
+)

@@ -1,0 +1,187 @@
+package sched
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/fluxtaskfarm/flux/resources"
+)
+
+// JobID identifies a job within an instance.
+type JobID uint64
+
+// Job is one pending unit of work.
+type Job struct {
+	ID       JobID
+	Req      resources.Request // normalized & validated by the caller
+	Estimate time.Duration     // from -t; 0 = unknown (backfill policies use it; fcfs ignores it)
+}
+
+// Start is a decision: job ID starts now on Alloc.
+type Start struct {
+	ID    JobID
+	Alloc resources.Alloc
+}
+
+// Scheduler is the queue plus the policy. Not safe for concurrent use.
+type Scheduler struct {
+	set        resources.Set
+	pool       *resources.Pool
+	policy     policy
+	depth      int // QueueDepth, math.MaxInt when unlimited
+	maxPending int
+
+	queue    queue
+	jobs     map[JobID]*node // pending and running jobs
+	nrunning int
+	seq      uint64
+
+	// Incremental passes. Between passes the pool only loses resources
+	// (Submit adds jobs, nothing frees cores) unless dirty is set, so every
+	// job that was pending at the end of the last pass still does not fit
+	// and the next pass need only look at the jobs submitted since (fresh,
+	// nfresh of them, at the tail). Finish and Cancel set dirty: freed cores
+	// or a shifted queue-depth window mean a scan from the head.
+	dirty  bool
+	fresh  *node
+	nfresh int
+
+	// okReq caches the last request that passed Feasible: a stream of
+	// identical lines checks feasibility once.
+	okReq   resources.Request
+	okValid bool
+}
+
+// New returns a scheduler over the resources r, with everything free.
+func New(r resources.Set, opt Options) (*Scheduler, error) {
+	if err := opt.validate(r); err != nil {
+		return nil, err
+	}
+	p, err := lookupPolicy(opt.Policy)
+	if err != nil {
+		return nil, err
+	}
+	s := &Scheduler{
+		set:        r,
+		pool:       resources.NewPool(r),
+		policy:     p,
+		depth:      opt.QueueDepth,
+		maxPending: opt.MaxPending,
+		jobs:       make(map[JobID]*node),
+	}
+	if s.depth == 0 {
+		s.depth = math.MaxInt
+	}
+	if s.maxPending == 0 {
+		s.maxPending = DefaultMaxPending
+	}
+	return s, nil
+}
+
+// Submit queues j. It refuses, without queueing, a request that is invalid,
+// one that can never fit the resources (the error wraps
+// resources.ErrUnsatisfiable and its text is Set.Feasible's), a duplicate id
+// (ErrDuplicate), and any job while the queue is full (ErrQueueFull: retry
+// later). Checks run in that order, so a job that can never run gets its
+// final answer even when the queue is full.
+func (s *Scheduler) Submit(j Job) error {
+	if err := j.Req.Validate(); err != nil {
+		return err
+	}
+	if !s.okValid || j.Req != s.okReq {
+		if err := s.set.Feasible(j.Req); err != nil {
+			return err
+		}
+		s.okReq, s.okValid = j.Req, true
+	}
+	if _, ok := s.jobs[j.ID]; ok {
+		return fmt.Errorf("job %d: %w", j.ID, ErrDuplicate)
+	}
+	if s.queue.n >= s.maxPending {
+		return fmt.Errorf("%w (%d pending); retry after some jobs finish", ErrQueueFull, s.queue.n)
+	}
+	s.seq++
+	n := s.queue.push(j, s.seq)
+	s.jobs[j.ID] = n
+	if s.fresh == nil {
+		s.fresh = n
+	}
+	s.nfresh++
+	return nil
+}
+
+// Cancel removes a pending job; false if id is not pending (a running job
+// is stopped by its launcher and then Finished).
+func (s *Scheduler) Cancel(id JobID) bool {
+	n, ok := s.jobs[id]
+	if !ok || n.running {
+		return false
+	}
+	delete(s.jobs, id)
+	s.queue.remove(n)
+	s.queue.recycle(n)
+	s.dirty = true // the queue-depth window moved; fresh is stale until the next pass resets it
+	return true
+}
+
+// Finish records that a running job ended and releases its resources.
+func (s *Scheduler) Finish(id JobID) error {
+	n, ok := s.jobs[id]
+	switch {
+	case !ok:
+		return fmt.Errorf("finish job %d: %w (already finished, or never started)", id, ErrUnknownJob)
+	case !n.running:
+		return fmt.Errorf("finish job %d: %w: it is still pending (cancel it instead)", id, ErrUnknownJob)
+	}
+	delete(s.jobs, id)
+	s.pool.Release(n.alloc)
+	s.queue.recycle(n)
+	s.nrunning--
+	s.dirty = true
+	return nil
+}
+
+// Schedule runs one pass of the policy at time now: it appends to out the
+// jobs that start now, in queue order, marks them running and returns out.
+func (s *Scheduler) Schedule(now time.Time, out []Start) []Start {
+	out = s.policy.schedule(s, now, out)
+	s.dirty, s.fresh, s.nfresh = false, nil, 0
+	return out
+}
+
+// start moves pending node n to running on a.
+func (s *Scheduler) start(n *node, a resources.Alloc, now time.Time) Start {
+	s.queue.remove(n)
+	n.running, n.alloc, n.start = true, a, now
+	s.nrunning++
+	return Start{ID: n.job.ID, Alloc: a}
+}
+
+// scanStart is where a pass begins and how many blocked jobs lie before that
+// point (see the dirty/fresh fields). ok is false when nothing can have
+// changed since the last pass.
+func (s *Scheduler) scanStart() (from *node, blocked int, ok bool) {
+	if s.dirty {
+		return s.queue.head, 0, true
+	}
+	if s.fresh == nil {
+		return nil, 0, false
+	}
+	return s.fresh, s.queue.n - s.nfresh, true
+}
+
+// Pending returns the number of queued jobs.
+func (s *Scheduler) Pending() int { return s.queue.n }
+
+// Running returns the number of started, unfinished jobs.
+func (s *Scheduler) Running() int { return s.nrunning }
+
+// FreeCores returns the number of free cores.
+func (s *Scheduler) FreeCores() int { return s.pool.FreeCores() }
+
+// Resources returns the resource set the scheduler places jobs on.
+func (s *Scheduler) Resources() resources.Set { return s.pool.Set() }
+
+// FreeOn returns the cores and GPUs of rank that no running job holds.
+func (s *Scheduler) FreeOn(rank int) (cores, gpus resources.IDSet) { return s.pool.FreeOn(rank) }
