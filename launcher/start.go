@@ -1,0 +1,223 @@
+package launcher
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// sysAttr is shared by every fork; ForkExec only reads it. Each task gets its
+// own process group, so one kill(-pgid) reaches everything it started, and
+// dies with the launcher (Pdeathsig, tied to the never-exiting spawner thread).
+var sysAttr = syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+
+// fork starts task i. It runs on spawner s's locked thread, so the child
+// inherits the affinity set by s.bind.
+func (j *job) fork(i int, s *spawner) {
+	t := &j.tasks[i]
+	spec := j.spec
+	j.mu.Lock()
+	sig := j.lateSig
+	j.mu.Unlock()
+	if sig != 0 {
+		j.taskFailed(t, 128+int(sig), int(sig), "")
+		return
+	}
+
+	files := [3]uintptr{uintptr(pool.devNull), 0, 0}
+	var childFD [2]int // parent's copies of the child's ends, closed after fork
+	switch spec.Output {
+	case File:
+		path, fd, err := j.openOutput(t)
+		if err != nil {
+			j.taskFailed(t, statusSetup, 0, fmt.Sprintf("cannot open output file %s: %v; check -o/--output and that the directory exists and is writable", path, err))
+			return
+		}
+		files[1], files[2] = uintptr(fd), uintptr(fd)
+		childFD = [2]int{fd, -1}
+	default:
+		var err error
+		var outW, errW int
+		if t.outR, outW, err = pipe(); err == nil {
+			if t.errR, errW, err = pipe(); err != nil {
+				t.outR.Close()
+				syscall.Close(outW)
+			}
+		}
+		if err != nil {
+			t.outR, t.errR = nil, nil
+			j.taskFailed(t, statusSetup, 0, fmt.Sprintf("cannot create output pipes: %v (raise ulimit -n?)", err))
+			return
+		}
+		files[1], files[2] = uintptr(outW), uintptr(errW)
+		childFD = [2]int{outW, errW}
+	}
+	closeChild := func() {
+		for _, fd := range childFD {
+			if fd >= 0 {
+				syscall.Close(fd)
+			}
+		}
+	}
+	closeParent := func() {
+		if t.outR != nil {
+			t.outR.Close()
+			t.errR.Close()
+			t.outR, t.errR = nil, nil
+		}
+	}
+
+	if err := s.bind(&t.mask); err != nil {
+		closeChild()
+		closeParent()
+		j.taskFailed(t, statusSetup, 0, fmt.Sprintf("task %d: cannot bind to cores %s: %v", t.Rank, joinInts(t.Cores), err))
+		return
+	}
+	pid, err := syscall.ForkExec(j.file, spec.Argv, &syscall.ProcAttr{
+		Dir:   spec.Cwd,
+		Env:   taskEnv(j.env, j.jobVars, spec, &t.Task),
+		Files: files[:],
+		Sys:   &sysAttr,
+	})
+	closeChild()
+	if err != nil {
+		closeParent()
+		if j.viaPath && errors.Is(err, syscall.ENOENT) {
+			forgetPath(j.pathEnv, spec.Argv[0]) // the cached file is gone
+		}
+		status, msg := execFailure(spec.Argv[0], j.file, spec.Cwd, j.viaPath, err)
+		j.taskFailed(t, status, 0, msg)
+		return
+	}
+
+	now := time.Now()
+	j.mu.Lock()
+	t.pid, t.state = pid, running
+	if j.start.IsZero() {
+		j.start = now
+	}
+	sig = j.lateSig // Kill or the time limit came while we were forking
+	j.mu.Unlock()
+	if sig != 0 {
+		unix.Kill(-pid, sig)
+	}
+	if t.outR != nil {
+		outS, errS := j.sinks(t)
+		t.readers.Add(2)
+		go func() { drain(t.outR, outS); t.readers.Done() }()
+		go func() { drain(t.errR, errS); t.readers.Done() }()
+	}
+	go j.wait(t)
+}
+
+func (j *job) sinks(t *task) (out, errs sink) {
+	if j.spec.Output == Stream {
+		rank := t.Rank
+		t.outL = lineSink{label: t.label, max: maxLine, emit: func(line []byte) { j.emitLine(rank, false, line) }}
+		t.errL = lineSink{label: t.label, max: maxLine, emit: func(line []byte) { j.emitLine(rank, true, line) }}
+		return &t.outL, &t.errL
+	}
+	t.out = capture{limit: j.l.opt.OutputLimit, label: t.label}
+	t.errs = capture{limit: j.l.opt.OutputLimit, label: t.label}
+	return &t.out, &t.errs
+}
+
+func (j *job) emitLine(rank int, stderr bool, line []byte) {
+	j.lineMu.Lock()
+	defer j.lineMu.Unlock()
+	j.spec.OnLine(rank, stderr, line)
+}
+
+// openOutput opens a File mode task's output file for appending, so tasks
+// and jobs sharing a path add to it instead of clobbering each other.
+func (j *job) openOutput(t *task) (string, int, error) {
+	tmpl := j.spec.OutputTemplate
+	if tmpl == "" {
+		tmpl = DefaultOutputTemplate
+	}
+	path := expandTemplate(tmpl, j.spec.JobID, j.spec.Line, t.Rank)
+	if j.spec.Cwd != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(j.spec.Cwd, path)
+	}
+	fd, err := syscall.Open(path, syscall.O_CREAT|syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CLOEXEC, 0o644)
+	return path, fd, err
+}
+
+// pipe returns a pipe whose read end is non-blocking (served by the Go
+// netpoller, so a reader costs no thread) and whose write end, given to the
+// child, stays blocking. Both are close-on-exec until ForkExec dup2s the
+// write end onto the child's stdout or stderr, so concurrent forks on other
+// spawner threads do not inherit them (which would delay EOF).
+func pipe() (r *os.File, w int, err error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return nil, -1, err
+	}
+	if _, err := unix.FcntlInt(uintptr(p[0]), unix.F_SETFL, unix.O_NONBLOCK); err != nil {
+		syscall.Close(p[0])
+		syscall.Close(p[1])
+		return nil, -1, err
+	}
+	return os.NewFile(uintptr(p[0]), "|"), p[1], nil
+}
+
+// wait reaps task t's main process. It first waits without reaping: while
+// the main process is a zombie its pid, and so its process group id, cannot
+// be reused, which makes killing the group safe. Killing the group removes
+// any background process the task left (no orphans) and closes the pipes
+// they held. Then the output is drained.
+func (j *job) wait(t *task) {
+	var info unix.Siginfo
+	var err error
+	for {
+		err = unix.Waitid(unix.P_PID, t.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err == nil {
+		unix.Kill(-t.pid, unix.SIGKILL)
+	}
+	j.mu.Lock()
+	t.state = reaped
+	j.mu.Unlock()
+	var ws unix.WaitStatus
+	if err == nil {
+		for {
+			_, err = unix.Wait4(t.pid, &ws, 0, nil)
+			if err != unix.EINTR {
+				break
+			}
+		}
+	}
+	now := time.Now()
+	j.mu.Lock()
+	if err != nil {
+		ws = unix.WaitStatus(statusSetup << 8) // exited with statusSetup
+		if j.err == "" {
+			j.errStatus = statusSetup
+			j.err = fmt.Sprintf("task %d (pid %d): exit status lost: %v (was the process reaped by someone else?)", t.Rank, t.pid, err)
+		}
+	}
+	t.ws = ws
+	if now.After(j.end) {
+		j.end = now
+	}
+	j.mu.Unlock()
+	if t.outR != nil {
+		// Only a process that left the group (setsid) can still hold the
+		// pipes; it must not keep the job alive.
+		deadline := now.Add(drainTimeout)
+		t.outR.SetReadDeadline(deadline)
+		t.errR.SetReadDeadline(deadline)
+		t.readers.Wait()
+		t.outR.Close()
+		t.errR.Close()
+	}
+	j.taskDone()
+}
