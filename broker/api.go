@@ -1,0 +1,134 @@
+package broker
+
+import (
+	"time"
+
+	"github.com/fluxtaskfarm/flux/resources"
+)
+
+// Service topics. A topic is never reused for a different payload.
+const (
+	TopicSubmit    = "job.submit"    // SubmitRequest -> SubmitReply
+	TopicResults   = "job.results"   // streaming: ResultBatch responses for jobs submitted with Watch
+	TopicList      = "job.list"      // ListRequest -> ListReply
+	TopicCancel    = "job.cancel"    // CancelRequest -> CancelReply
+	TopicAttach    = "job.attach"    // AttachRequest -> JobResult, once the job has ended
+	TopicResources = "resource.list" // nil -> ResourceReply
+)
+
+// Jobspec is one job as a client submits it.
+type Jobspec struct {
+	Cookie    uint64            `msgpack:"cookie,omitempty"` // opaque to the broker, echoed in the result (the capacitor's line number)
+	Req       resources.Request `msgpack:"req"`
+	Argv      []string          `msgpack:"argv"`
+	Env       []string          `msgpack:"env,omitempty"` // added to the batch's Env (later entries win)
+	Cwd       string            `msgpack:"cwd,omitempty"`
+	TimeLimit time.Duration     `msgpack:"t,omitempty"`
+	Output    string            `msgpack:"output,omitempty"` // file template; "" = capture
+	LabelIO   bool              `msgpack:"label,omitempty"`
+	Stream    bool              `msgpack:"stream,omitempty"` // deliver output lines as they come (needs Watch)
+	Line      int               `msgpack:"line,omitempty"`   // input line number for {{line}}
+	Name      string            `msgpack:"name,omitempty"`   // shown by flux jobs
+}
+
+// SubmitRequest carries a batch of jobs. Env is the base environment of
+// every job in the batch, sent once per batch rather than once per job.
+type SubmitRequest struct {
+	Env   []string  `msgpack:"env"`
+	Jobs  []Jobspec `msgpack:"jobs"`
+	Watch bool      `msgpack:"watch"` // send each job's result on this connection's job.results stream
+}
+
+// SubmitReply answers a SubmitRequest position by position: IDs[i] is the
+// job id of Jobs[i], or 0 with Errs[i] saying why it was refused.
+type SubmitReply struct {
+	IDs  []uint64 `msgpack:"ids"`
+	Errs []string `msgpack:"errs"`
+}
+
+// JobResult is a job's final record.
+type JobResult struct {
+	ID       uint64    `msgpack:"id"`
+	Cookie   uint64    `msgpack:"cookie,omitempty"`
+	Host     string    `msgpack:"host"`
+	Status   int       `msgpack:"status"` // exit code, or 128+signal; the largest over tasks
+	ExitCode int       `msgpack:"exit"`
+	Signal   int       `msgpack:"signal,omitempty"`
+	TimedOut bool      `msgpack:"timeout,omitempty"`
+	Canceled bool      `msgpack:"canceled,omitempty"`
+	Start    time.Time `msgpack:"start"`
+	End      time.Time `msgpack:"end"`
+	Stdout   []byte    `msgpack:"stdout,omitempty"`
+	Stderr   []byte    `msgpack:"stderr,omitempty"`
+	Err      string    `msgpack:"err,omitempty"` // a launch problem, e.g. "foo: command not found"
+}
+
+// OutputLine is one line of a streamed (--line-buffer) job's output.
+type OutputLine struct {
+	ID     uint64 `msgpack:"id"`
+	Cookie uint64 `msgpack:"cookie,omitempty"`
+	Task   int    `msgpack:"task"`
+	Stderr bool   `msgpack:"stderr,omitempty"`
+	Data   []byte `msgpack:"data"`
+}
+
+// ResultBatch is one response on the job.results stream. Output lines of a
+// job always arrive before its result.
+type ResultBatch struct {
+	Output  []OutputLine `msgpack:"output,omitempty"`
+	Results []JobResult  `msgpack:"results,omitempty"`
+}
+
+// ListRequest asks for the job table; finished jobs only with All.
+type ListRequest struct {
+	All bool `msgpack:"all"`
+}
+
+// JobInfo is one row of flux jobs.
+type JobInfo struct {
+	ID       uint64            `msgpack:"id" json:"id"`
+	State    string            `msgpack:"state" json:"state"` // pending, running, finished, canceled, failed, timeout
+	Name     string            `msgpack:"name" json:"name"`
+	Req      resources.Request `msgpack:"req" json:"request"`
+	Submit   time.Time         `msgpack:"submit" json:"t_submit"`
+	Start    time.Time         `msgpack:"start,omitempty" json:"t_run,omitempty"`
+	End      time.Time         `msgpack:"end,omitempty" json:"t_inactive,omitempty"`
+	Status   int               `msgpack:"status" json:"status"`
+	Ranks    string            `msgpack:"ranks,omitempty" json:"ranks,omitempty"`
+	Cores    string            `msgpack:"cores,omitempty" json:"cores,omitempty"`
+	Why      string            `msgpack:"why,omitempty" json:"why,omitempty"` // why a pending job waits
+	Canceled bool              `msgpack:"canceled,omitempty" json:"canceled,omitempty"`
+}
+
+// ListReply is the job table: pending and running jobs, then (with All)
+// the bounded history of finished ones, newest first.
+type ListReply struct {
+	Jobs []JobInfo `msgpack:"jobs"`
+}
+
+// CancelRequest cancels jobs: pending ones leave the queue, running ones get
+// SIGTERM and, after the kill grace, SIGKILL.
+type CancelRequest struct {
+	IDs []uint64 `msgpack:"ids"`
+	All bool     `msgpack:"all"` // every pending and running job
+}
+
+// CancelReply counts what was canceled; Errs names ids that were not active.
+type CancelReply struct {
+	Canceled int      `msgpack:"canceled"`
+	Errs     []string `msgpack:"errs,omitempty"`
+}
+
+// AttachRequest waits for one job to end and returns its result (with the
+// captured output, while the job is in the bounded history).
+type AttachRequest struct {
+	ID uint64 `msgpack:"id"`
+}
+
+// ResourceReply describes the instance's resources and what is free now.
+type ResourceReply struct {
+	All     resources.Set `msgpack:"all" json:"all"`
+	Free    resources.Set `msgpack:"free" json:"free"`
+	Pending int           `msgpack:"pending" json:"pending"`
+	Running int           `msgpack:"running" json:"running"`
+}
