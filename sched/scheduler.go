@@ -185,3 +185,6 @@ func (s *Scheduler) Resources() resources.Set { return s.pool.Set() }
 
 // FreeOn returns the cores and GPUs of rank that no running job holds.
 func (s *Scheduler) FreeOn(rank int) (cores, gpus resources.IDSet) { return s.pool.FreeOn(rank) }
+
+// FreeOn returns the cores and GPUs of rank that no running job holds.
+func (s *Scheduler) FreeOn(rank int) (cores, gpus resources.IDSet) { return s.pool.FreeOn(rank) }
