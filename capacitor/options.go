@@ -1,0 +1,306 @@
+package capacitor
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fluxtaskfarm/flux/resources"
+)
+
+// Defaults holds flux-capacitor's own flags. Every line starts from them and
+// its own options override them field by field.
+type Defaults struct {
+	Req       resources.Request
+	TimeLimit time.Duration
+	Cwd       string
+	Env       []string // "K=V"
+	Output    string
+	LabelIO   bool
+}
+
+// optionsHelp is the one list of per-line options, quoted in every message
+// about an option the parser does not know.
+const optionsHelp = "options are -n -N -c -g -t --cwd --env -o --label-io; put -- before a command that starts with -"
+
+// optKind names one per-line option, whatever spelling the user chose.
+type optKind uint8
+
+const (
+	optTasks optKind = iota
+	optNodes
+	optCores
+	optGPUs
+	optTime
+	optCwd
+	optEnv
+	optOutput
+	optLabelIO
+)
+
+// optSpec describes how an option reads its value and how messages show it.
+type optSpec struct {
+	kind    optKind
+	short   string // the short spelling shown in messages, or the long one
+	noValue bool   // a flag such as --label-io
+	what    string // "the task count", for count messages
+	example string // a sample value, for "needs a value" messages
+}
+
+var (
+	specTasks   = &optSpec{kind: optTasks, short: "-n", what: "the task count", example: "4"}
+	specNodes   = &optSpec{kind: optNodes, short: "-N", what: "the node count", example: "2"}
+	specCores   = &optSpec{kind: optCores, short: "-c", what: "the cores per task", example: "2"}
+	specGPUs    = &optSpec{kind: optGPUs, short: "-g", what: "the GPUs per task", example: "1"}
+	specTime    = &optSpec{kind: optTime, short: "-t", example: "30m"}
+	specCwd     = &optSpec{kind: optCwd, short: "--cwd", example: "DIR"}
+	specEnv     = &optSpec{kind: optEnv, short: "--env", example: "NAME=VALUE"}
+	specOutput  = &optSpec{kind: optOutput, short: "-o", example: "FILE"}
+	specLabelIO = &optSpec{kind: optLabelIO, short: "--label-io", noValue: true}
+)
+
+// shortOpts is indexed by the letter after a single dash.
+var shortOpts = [128]*optSpec{
+	'n': specTasks, 'N': specNodes, 'c': specCores, 'g': specGPUs, 't': specTime, 'o': specOutput,
+}
+
+var longOpts = map[string]*optSpec{
+	"ntasks":         specTasks,
+	"nodes":          specNodes,
+	"cores-per-task": specCores,
+	"gpus-per-task":  specGPUs,
+	"time-limit":     specTime,
+	"cwd":            specCwd,
+	"env":            specEnv,
+	"output":         specOutput,
+	"label-io":       specLabelIO,
+}
+
+// lineOpts accumulates the options of one line, as given on the line (zero
+// means "not given, use the default"). Both the fast splitter and the shell
+// parser feed it the same words, so they cannot disagree on options.
+type lineOpts struct {
+	req       resources.Request
+	timeLimit time.Duration
+	cwd       string
+	hasCwd    bool
+	output    string
+	hasOutput bool
+	labelIO   bool
+	env       []string
+
+	pending     *optSpec // an option still waiting for its value word
+	pendingName string   // the spelling the user wrote, for messages
+	getenv      func(string) string
+}
+
+// wordResult says what step made of a word.
+type wordResult uint8
+
+const (
+	wordOption  wordResult = iota // consumed as an option or its value
+	wordEndOpts                   // "--": the command starts at the next word
+	wordCommand                   // the first word of the command
+)
+
+// step consumes one plain word (quotes already removed).
+func (o *lineOpts) step(w string) (wordResult, string) {
+	if o.pending != nil {
+		spec, name := o.pending, o.pendingName
+		o.pending = nil
+		return wordOption, o.apply(spec, name, w)
+	}
+	if w == "--" {
+		return wordEndOpts, ""
+	}
+	if len(w) < 2 || w[0] != '-' {
+		return wordCommand, ""
+	}
+	if w[1] == '-' {
+		name, val, hasVal := strings.Cut(w[2:], "=")
+		spec := longOpts[name]
+		if spec == nil {
+			return wordOption, "unknown option --" + name + "; " + optionsHelp
+		}
+		if spec.noValue {
+			if hasVal {
+				return wordOption, "--" + name + " takes no value; write it alone, as in --" + name + " CMD"
+			}
+			return wordOption, o.apply(spec, w, "")
+		}
+		if !hasVal {
+			o.pending, o.pendingName = spec, w
+			return wordOption, ""
+		}
+		return wordOption, o.apply(spec, "--"+name, val)
+	}
+	var spec *optSpec
+	if c := w[1]; c < 128 {
+		spec = shortOpts[c]
+	}
+	if spec == nil {
+		shown := w[:2]
+		if w[1] >= 128 {
+			shown = w // do not cut a UTF-8 character in half
+		}
+		return wordOption, "unknown option " + shown + "; " + optionsHelp
+	}
+	if len(w) == 2 {
+		o.pending, o.pendingName = spec, w
+		return wordOption, ""
+	}
+	return wordOption, o.apply(spec, w[:2], w[2:])
+}
+
+// missingValue is the message for an option left without its value at the
+// end of the options.
+func (o *lineOpts) missingValue() string {
+	return o.pendingName + " needs a value, as in " + o.pendingName + " " + o.pending.example
+}
+
+// apply records one option's value; it returns a message, or "" if the value
+// is good. name is the option as the user spelled it.
+func (o *lineOpts) apply(spec *optSpec, name, val string) string {
+	switch spec.kind {
+	case optTasks, optNodes, optCores, optGPUs:
+		n, msg := parseCount(spec, name, val)
+		if msg != "" {
+			return msg
+		}
+		switch spec.kind {
+		case optTasks:
+			o.req.Tasks = n
+		case optNodes:
+			o.req.Nodes = n
+		case optCores:
+			o.req.CoresPerTask = n
+		default:
+			o.req.GPUsPerTask = n
+		}
+	case optTime:
+		d, err := ParseDuration(val)
+		if err != nil {
+			return name + " " + err.Error()
+		}
+		if d <= 0 {
+			return name + " " + val + ": the time limit must be positive"
+		}
+		o.timeLimit = d
+	case optCwd:
+		if val == "" {
+			return name + " needs a directory, as in " + name + " DIR"
+		}
+		o.cwd, o.hasCwd = val, true
+	case optOutput:
+		if val == "" {
+			return name + " needs a file name, as in " + name + " FILE"
+		}
+		o.output, o.hasOutput = val, true
+	case optEnv:
+		k, _, hasVal := strings.Cut(val, "=")
+		if k == "" {
+			return name + " needs a variable name, as in --env NAME=VALUE or --env NAME"
+		}
+		if !hasVal {
+			val = k + "=" + o.getenv(k)
+		}
+		o.env = append(o.env, val)
+	case optLabelIO:
+		o.labelIO = true
+	}
+	return ""
+}
+
+// parseCount reads a positive whole number no larger than resources.MaxCount.
+func parseCount(spec *optSpec, name, val string) (int, string) {
+	n, err := strconv.Atoi(val)
+	switch {
+	case err != nil && isDigits(val):
+		return 0, name + " " + val + ": " + spec.what + " must be at most " + strconv.Itoa(resources.MaxCount)
+	case err != nil:
+		return 0, name + " " + val + ": " + spec.what + " must be a whole number such as " + spec.example
+	case n < 1 && spec.kind == optGPUs:
+		return 0, name + " " + val + ": " + spec.what + " must be at least 1 (leave -g out for no GPUs)"
+	case n < 1:
+		return 0, name + " " + val + ": " + spec.what + " must be at least 1"
+	case n > resources.MaxCount:
+		return 0, name + " " + val + ": " + spec.what + " must be at most " + strconv.Itoa(resources.MaxCount)
+	}
+	return n, ""
+}
+
+func isDigits(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// finish merges the line's options over the defaults into l, and checks
+// what only the whole line can tell (-N against -n).
+func (o *lineOpts) finish(def *Defaults, l *Line) string {
+	req := o.req
+	if req.Nodes == 0 {
+		req.Nodes = def.Req.Nodes
+	}
+	if req.Tasks == 0 {
+		req.Tasks = def.Req.Tasks
+	}
+	if req.CoresPerTask == 0 {
+		req.CoresPerTask = def.Req.CoresPerTask
+	}
+	if req.GPUsPerTask == 0 {
+		req.GPUsPerTask = def.Req.GPUsPerTask
+	}
+	if req.Nodes > 0 && req.Tasks > 0 && req.Nodes > req.Tasks {
+		return "-N " + strconv.Itoa(req.Nodes) + " with -n " + strconv.Itoa(req.Tasks) +
+			": every node needs at least one task; use -n " + strconv.Itoa(req.Nodes) + " or more, or fewer nodes"
+	}
+	l.Req = req.Normalize()
+	l.TimeLimit = def.TimeLimit
+	if o.timeLimit > 0 {
+		l.TimeLimit = o.timeLimit
+	}
+	l.Cwd = def.Cwd
+	if o.hasCwd {
+		l.Cwd = o.cwd
+	}
+	l.Output = def.Output
+	if o.hasOutput {
+		l.Output = o.output
+	}
+	l.LabelIO = def.LabelIO || o.labelIO
+	l.Env = mergeEnv(def.Env, o.env)
+	return ""
+}
+
+// mergeEnv returns the defaults followed by the line's settings, a later
+// setting of a key replacing an earlier one in place. With no per-line --env
+// (the common case, a million times a run) it shares the defaults' backing
+// array, capped so that an append by a caller copies instead of writing into
+// the defaults.
+func mergeEnv(def, line []string) []string {
+	if len(line) == 0 {
+		return def[:len(def):len(def)]
+	}
+	out := make([]string, len(def), len(def)+len(line))
+	copy(out, def)
+next:
+	for _, kv := range line {
+		k, _, _ := strings.Cut(kv, "=")
+		for i, have := range out {
+			if hk, _, _ := strings.Cut(have, "="); hk == k {
+				out[i] = kv
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
+}

@@ -1,0 +1,78 @@
+package capacitor
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestMergeEnv(t *testing.T) {
+	tests := []struct {
+		def, line, want []string
+	}{
+		{nil, nil, nil},
+		{[]string{"A=1"}, nil, []string{"A=1"}},
+		{nil, []string{"A=1"}, []string{"A=1"}},
+		{[]string{"A=1", "B=2"}, []string{"B=3", "C=4"}, []string{"A=1", "B=3", "C=4"}},
+		{[]string{"A=1"}, []string{"C=1", "C=2"}, []string{"A=1", "C=2"}},
+		{[]string{"A=1"}, []string{"A="}, []string{"A="}},
+		{[]string{"AB=1"}, []string{"A=2"}, []string{"AB=1", "A=2"}},
+	}
+	for _, tt := range tests {
+		defCopy := append([]string(nil), tt.def...)
+		got := mergeEnv(tt.def, tt.line)
+		if len(got) != 0 || len(tt.want) != 0 {
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("mergeEnv(%q, %q) = %q, want %q", tt.def, tt.line, got, tt.want)
+			}
+		}
+		if !reflect.DeepEqual(tt.def, defCopy) && len(defCopy) > 0 {
+			t.Errorf("mergeEnv changed the defaults: %q, was %q", tt.def, defCopy)
+		}
+	}
+}
+
+// TestOptionSpellings checks that every spelling of an option reaches the
+// same field: short with the value attached or apart, long with = or apart.
+func TestOptionSpellings(t *testing.T) {
+	groups := [][]string{
+		{"-n3", "-n 3", "--ntasks=3", "--ntasks 3"},
+		{"-N3 -n3", "-N 3 -n3", "--nodes=3 -n3", "--nodes 3 -n3"},
+		{"-c3", "-c 3", "--cores-per-task=3", "--cores-per-task 3"},
+		{"-g3", "-g 3", "--gpus-per-task=3", "--gpus-per-task 3"},
+		{"-t3", "-t 3", "--time-limit=3", "--time-limit 3", "-t 3m", "-t 180s"},
+		{"--cwd=/x", "--cwd /x"},
+		{"--env=A=1", "--env A=1"},
+		{"-ox", "-o x", "--output=x", "--output x"},
+	}
+	for _, g := range groups {
+		var first Line
+		for i, opts := range g {
+			l, _, err := ParseLine(1, opts+" cmd", Defaults{}, nil)
+			if err != nil {
+				t.Errorf("%q: %v", opts, err)
+				continue
+			}
+			l.Text = ""
+			if i == 0 {
+				first = l
+				if reflect.DeepEqual(l, mustParse(t, "cmd")) {
+					t.Errorf("%q had no effect", opts)
+				}
+				continue
+			}
+			if !reflect.DeepEqual(l, first) {
+				t.Errorf("%q gives %+v, but %q gives %+v", opts, l, g[0], first)
+			}
+		}
+	}
+}
+
+func mustParse(t *testing.T, line string) Line {
+	t.Helper()
+	l, _, err := ParseLine(1, line, Defaults{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Text = ""
+	return l
+}
