@@ -1,0 +1,300 @@
+package capacitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/fluxtaskfarm/flux/overlay"
+)
+
+// Config is one capacitor run.
+type Config struct {
+	Files        []string // command files in order; none (or "-") = Stdin
+	Stdin        io.Reader
+	Defaults     Defaults            // flux-capacitor's flags: defaults for every line
+	Getenv       func(string) string // for --env NAME
+	Env          []string            // every task's base environment
+	JobLog       string              // GNU parallel style job log; "" = none
+	Resume       bool                // skip lines the job log says finished
+	ResumeFailed bool                // with Resume: rerun lines that failed too
+	LineBuffer   bool                // stream output lines as they come
+	Tag          bool                // prefix output lines with "<line>: "
+	Quiet        bool                // no progress bar, no summary
+	Progress     bool                // draw a progress bar (a terminal is attached)
+	Window       int                 // lines in flight at most (default 8192)
+	Batch        int                 // lines per submit message (default 256)
+	Stdout       io.Writer
+	Stderr       io.Writer
+}
+
+// ErrUsage marks errors that stop a run before anything is submitted
+// (errors.Is(err, ErrUsage)); their text is the message for the user.
+var ErrUsage = errors.New("usage")
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == ErrUsage }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// pending is a submitted line waiting for its final record.
+type pending struct {
+	it    item
+	id    uint64 // 0 until the submit reply arrives
+	start time.Time
+}
+
+type submitReply struct {
+	jobs  []*pending
+	reply broker.SubmitReply
+	err   error
+}
+
+// Run streams the configured input through the instance behind c and
+// returns when every line has its final record, or after ctx is canceled
+// (Ctrl-C) once the running jobs are killed and reported.
+func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
+	if cfg.Window <= 0 {
+		cfg.Window = 8192
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 256
+	}
+	if cfg.Batch > cfg.Window {
+		cfg.Batch = cfg.Window
+	}
+	ins, err := openInputs(cfg.Files, cfg.Stdin)
+	if err != nil {
+		return Summary{}, usagef("%v", err)
+	}
+	var resume *Resume
+	if cfg.Resume {
+		if cfg.JobLog == "" {
+			closeInputs(ins)
+			return Summary{}, usagef("--resume needs --joblog FILE (the log of the earlier run)")
+		}
+		if resume, err = LoadResume(cfg.JobLog, cfg.ResumeFailed); err != nil {
+			closeInputs(ins)
+			return Summary{}, usagef("%v", err)
+		}
+	}
+	rep, err := newReporter(cfg, ins)
+	if err != nil {
+		closeInputs(ins)
+		return Summary{}, usagef("%v", err)
+	}
+	defer rep.close()
+
+	results, err := c.Stream(context.Background(), broker.TopicResults, nil)
+	if err != nil {
+		closeInputs(ins)
+		return Summary{}, fmt.Errorf("cannot watch results: %w", err)
+	}
+	defer results.Close()
+
+	srcCtx, stopSource := context.WithCancel(context.Background())
+	defer stopSource()
+	items := make(chan []item, 2)
+	src := &source{ins: ins, multi: len(ins) > 1, def: cfg.Defaults, getenv: cfg.Getenv, resume: resume,
+		batch: cfg.Batch, out: items}
+	go src.run(srcCtx)
+
+	batches := make(chan *broker.ResultBatch, 16)
+	streamErr := make(chan error, 1)
+	go func() {
+		for {
+			m, err := results.Recv()
+			if err != nil {
+				streamErr <- err
+				return
+			}
+			var b broker.ResultBatch
+			if err := m.Decode(&b); err != nil {
+				streamErr <- err
+				return
+			}
+			batches <- &b
+		}
+	}()
+
+	r := &runner{cfg: cfg, client: c, rep: rep, inflight: make(map[uint64]*pending),
+		replies: make(chan submitReply, 64)}
+	return r.loop(ctx, items, batches, streamErr, stopSource, src)
+}
+
+type runner struct {
+	cfg         Config
+	client      *overlay.Client
+	rep         *reporter
+	inflight    map[uint64]*pending // by line number (the job's cookie)
+	replies     chan submitReply
+	awaiting    int // submit replies not yet received
+	interrupted bool
+}
+
+func (r *runner) loop(ctx context.Context, items chan []item, batches chan *broker.ResultBatch,
+	streamErr chan error, stopSource func(), src *source) (Summary, error) {
+	in := items
+	done := ctx.Done()
+	var fatal error
+	for {
+		// Take more input only while the window has room.
+		if in != nil && len(r.inflight) >= r.cfg.Window {
+			in = nil
+		} else if in == nil && items != nil && len(r.inflight) < r.cfg.Window && !r.interrupted {
+			in = items
+		}
+		if items == nil && len(r.inflight) == 0 && r.awaiting == 0 {
+			break
+		}
+		select {
+		case batch, ok := <-in:
+			if !ok {
+				items, in = nil, nil
+				continue
+			}
+			r.submit(batch)
+		case sr := <-r.replies:
+			r.awaiting--
+			r.submitted(sr)
+		case b := <-batches:
+			r.results(b)
+		case err := <-streamErr:
+			fatal = fmt.Errorf("lost the instance: %v", err)
+			r.lost(fatal)
+			streamErr = nil
+		case <-done:
+			done = nil
+			r.interrupt(stopSource)
+			items, in = nil, nil
+		}
+		r.rep.tick(len(r.inflight))
+	}
+	if src.readErr != nil && fatal == nil {
+		fatal = src.readErr
+	}
+	sum := r.rep.finish(src.stats, r.interrupted)
+	return sum, fatal
+}
+
+// submit sends one batch of lines; bad lines get their final record now.
+func (r *runner) submit(batch []item) {
+	req := broker.SubmitRequest{Env: r.cfg.Env, Watch: true, Jobs: make([]broker.Jobspec, 0, len(batch))}
+	jobs := make([]*pending, 0, len(batch))
+	now := time.Now()
+	for i := range batch {
+		it := &batch[i]
+		if it.err != "" {
+			r.rep.lineError(it, it.err)
+			continue
+		}
+		l := &it.line
+		req.Jobs = append(req.Jobs, broker.Jobspec{
+			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
+			TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO,
+			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: l.Command,
+		})
+		p := &pending{it: *it, start: now}
+		r.inflight[uint64(l.Seq)] = p
+		jobs = append(jobs, p)
+	}
+	if len(jobs) == 0 {
+		return
+	}
+	r.awaiting++
+	replies := r.replies
+	err := r.client.Go(broker.TopicSubmit, &req, func(m *overlay.Msg, err error) {
+		sr := submitReply{jobs: jobs, err: err}
+		if err == nil {
+			sr.err = m.Decode(&sr.reply)
+		}
+		replies <- sr
+	})
+	if err != nil {
+		r.awaiting--
+		r.submitted(submitReply{jobs: jobs, err: err})
+	}
+}
+
+// submitted records the job ids; lines the instance refused end here.
+func (r *runner) submitted(sr submitReply) {
+	var late []uint64 // submitted after Ctrl-C: cancel them too
+	for i, p := range sr.jobs {
+		var why string
+		switch {
+		case sr.err != nil:
+			why = "not submitted: " + sr.err.Error()
+		case i >= len(sr.reply.IDs):
+			why = "not submitted: the instance sent a short reply"
+		case sr.reply.IDs[i] == 0:
+			why = sr.reply.Errs[i]
+		default:
+			p.id = sr.reply.IDs[i]
+			if r.interrupted {
+				late = append(late, p.id)
+			}
+			continue
+		}
+		if _, ok := r.inflight[uint64(p.it.line.Seq)]; ok {
+			delete(r.inflight, uint64(p.it.line.Seq))
+			r.rep.lineError(&p.it, why)
+		}
+	}
+	r.cancel(late)
+}
+
+func (r *runner) results(b *broker.ResultBatch) {
+	for i := range b.Output {
+		o := &b.Output[i]
+		if p := r.inflight[o.Cookie]; p != nil {
+			r.rep.outputLine(&p.it, o)
+		}
+	}
+	for i := range b.Results {
+		res := &b.Results[i]
+		p := r.inflight[res.Cookie]
+		if p == nil {
+			continue // not ours, or already ended
+		}
+		delete(r.inflight, res.Cookie)
+		r.rep.result(&p.it, res, r.interrupted)
+	}
+	r.rep.flush()
+}
+
+// interrupt stops reading and cancels every job in flight; their results
+// still come back (canceled) and the loop ends when they have.
+func (r *runner) interrupt(stopSource func()) {
+	r.interrupted = true
+	stopSource()
+	r.cancelInflight()
+}
+
+func (r *runner) cancelInflight() {
+	var ids []uint64
+	for _, p := range r.inflight {
+		if p.id != 0 {
+			ids = append(ids, p.id)
+		}
+	}
+	r.cancel(ids)
+}
+
+func (r *runner) cancel(ids []uint64) {
+	if len(ids) > 0 {
+		_ = r.client.Go(broker.TopicCancel, &broker.CancelRequest{IDs: ids}, func(*overlay.Msg, error) {})
+	}
+}
+
+// lost ends every line in flight when the instance went away.
+func (r *runner) lost(err error) {
+	for seq, p := range r.inflight {
+		delete(r.inflight, seq)
+		r.rep.lineError(&p.it, err.Error())
+	}
+}
