@@ -1,0 +1,131 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Version is the tool's version, printed by flux --version.
+var Version = "0.1.0"
+
+// exitError carries an exit status through urfave/cli.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+func (e *exitError) ExitCode() int { return e.code }
+
+func exitf(code int, format string, args ...any) error {
+	return &exitError{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// exitStatus ends a command with a status and no message.
+func exitStatus(code int) error { return &exitError{code: code} }
+
+// App builds the flux command tree.
+func App() *cli.App {
+	return &cli.App{
+		Name:    "flux",
+		Usage:   "a task farm for HPC allocations: bin-pack a stream of command lines onto cores",
+		Version: Version,
+		Description: "Commands are also reachable as flux-<command> (a symlink to this binary), " +
+			"e.g. flux-capacitor. Inside an instance, FLUX_URI names it; without one, flux-capacitor starts its own " +
+			"on the local cores.",
+		Commands: []*cli.Command{
+			startCommand(),
+			capacitorCommand(),
+			submitCommand(),
+			runCommand(),
+			jobsCommand(),
+			cancelCommand(),
+			resourceCommand(),
+		},
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+	}
+}
+
+// Main runs the CLI and returns the process exit status.
+func Main(args []string) int {
+	args = byName(args)
+	args = normalizeShortFlags(args)
+	err := App().Run(args)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(os.Stderr, "%s\n", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(os.Stderr, "flux: %v\n", err)
+	return 2
+}
+
+// byName maps argv[0] = flux-capacitor (a symlink) to "flux capacitor".
+func byName(args []string) []string {
+	if len(args) == 0 {
+		return []string{"flux"}
+	}
+	base := filepath.Base(args[0])
+	if cmd, ok := strings.CutPrefix(base, "flux-"); ok && cmd != "" {
+		out := append([]string{"flux", cmd}, args[1:]...)
+		return out
+	}
+	return args
+}
+
+// valueFlags take the next word as their value.
+var valueFlags = map[string]bool{
+	"n": true, "N": true, "c": true, "g": true, "t": true, "o": true,
+	"ntasks": true, "nodes": true, "cores-per-task": true, "gpus-per-task": true, "time-limit": true,
+	"output": true, "cwd": true, "env": true, "command_file": true, "command-file": true,
+	"joblog": true, "test-size": true, "window": true, "kill-grace": true,
+}
+
+// normalizeShortFlags rewrites Flux's attached short options (-n4, -t30s)
+// into -n=4, which Go's flag parsing understands, for the options of the
+// command itself: it stops at the first word that is not an option, so the
+// words of the user's command (echo -n2) are never touched.
+func normalizeShortFlags(args []string) []string {
+	out := append([]string(nil), args...)
+	i := 1
+	for i < len(out) && !strings.HasPrefix(out[i], "-") { // command words: flux resource list
+		if len(out[i]) > 0 && !isCommand(out[i]) {
+			return out
+		}
+		i++
+	}
+	for ; i < len(out); i++ {
+		a := out[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			break
+		}
+		if len(a) > 2 && a[1] != '-' && !strings.Contains(a, "=") && valueFlags[a[1:2]] {
+			out[i] = a[:2] + "=" + a[2:]
+			continue
+		}
+		name := strings.TrimLeft(a, "-")
+		if !strings.Contains(name, "=") && valueFlags[name] {
+			i++ // skip the value
+		}
+	}
+	return out
+}
+
+func isCommand(s string) bool {
+	switch s {
+	case "start", "capacitor", "submit", "run", "jobs", "cancel", "resource", "list":
+		return true
+	}
+	return false
+}

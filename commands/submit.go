@@ -1,0 +1,68 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/urfave/cli/v2"
+)
+
+func submitCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "submit",
+		Usage:     "submit one job to the instance and print its id",
+		UsageText: "flux submit [-n N] [-N N] [-c N] [-g N] [-t LIMIT] [--cwd DIR] [--env K=V] [-o FILE] CMD [ARGS...]",
+		Description: `The job runs CMD with ARGS (executed directly, no shell; use sh -c '...' for shell syntax) with
+the resources asked for. The job id is printed; follow it with flux jobs, flux cancel ID, or collect
+its output and exit status with flux run instead. Output not sent to a file (-o) is kept by the
+instance for the last 1000 jobs.`,
+		Flags:  jobFlags(),
+		Action: submitAction,
+	}
+}
+
+// jobspecFrom builds one job from the job flags and the command words.
+func jobspecFrom(c *cli.Context) (broker.Jobspec, error) {
+	if c.Args().Len() == 0 {
+		return broker.Jobspec{}, exitf(2, "flux %s: no command given; usage: %s", c.Command.Name, c.Command.UsageText)
+	}
+	d, err := jobDefaults(c)
+	if err != nil {
+		return broker.Jobspec{}, err
+	}
+	argv := c.Args().Slice()
+	req := d.Req.Normalize()
+	if err := req.Validate(); err != nil {
+		return broker.Jobspec{}, exitf(2, "flux %s: %v", c.Command.Name, err)
+	}
+	return broker.Jobspec{Req: req, Argv: argv, Env: d.Env, Cwd: d.Cwd, TimeLimit: d.TimeLimit,
+		Output: d.Output, LabelIO: d.LabelIO, Name: argv[0]}, nil
+}
+
+func submitAction(c *cli.Context) error {
+	spec, err := jobspecFrom(c)
+	if err != nil {
+		return err
+	}
+	client, err := connect("submit")
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	var reply broker.SubmitReply
+	req := broker.SubmitRequest{Env: os.Environ(), Jobs: []broker.Jobspec{spec}}
+	if err := client.RPC(context.Background(), broker.TopicSubmit, &req, &reply); err != nil {
+		return exitf(1, "flux submit: %v", err)
+	}
+	if len(reply.IDs) != 1 || reply.IDs[0] == 0 {
+		why := "the instance refused the job"
+		if len(reply.Errs) == 1 {
+			why = reply.Errs[0]
+		}
+		return exitf(1, "flux submit: %s", why)
+	}
+	fmt.Println(reply.IDs[0])
+	return nil
+}
