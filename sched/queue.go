@@ -22,7 +22,7 @@ type queue struct {
 type node struct {
 	job        Job
 	seq        uint64 // submission order, for tests and tie-breaks
-	prev, next *node  // queue links while pending; next links the free list
+	prev, next *node  // queue links while pending, Scheduler.running links while running; next links the free list
 
 	// Set when the job starts.
 	running bool

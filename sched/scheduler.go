@@ -2,7 +2,6 @@ package sched
 
 import (
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/resources"
@@ -15,7 +14,7 @@ type JobID uint64
 type Job struct {
 	ID       JobID
 	Req      resources.Request // normalized & validated by the caller
-	Estimate time.Duration     // from -t; 0 = unknown (backfill policies use it; fcfs ignores it)
+	Estimate time.Duration     // from -t; 0 = none given: Options.DefaultEstimate (backfill policies plan with it; fcfs ignores it)
 }
 
 // Start is a decision: job ID starts now on Alloc.
@@ -30,12 +29,26 @@ type Scheduler struct {
 	pool       *resources.Pool
 	policy     policy
 	depth      int // QueueDepth, math.MaxInt when unlimited
+	resvDepth  int // reservations per backfill pass, math.MaxInt when unlimited
+	defEst     time.Duration
 	maxPending int
+	rankPos    []int // rank number -> position in the pool's (ascending) rank order, -1 if none
 
 	queue    queue
+	running  *node           // running jobs, linked through prev/next (unordered)
 	jobs     map[JobID]*node // pending and running jobs
 	nrunning int
 	seq      uint64
+
+	// now is the time of the last Schedule call: the plan Why and Reserved
+	// explain is made at that time. ver counts state changes, so that the
+	// explanation (expl, computed at explVer) is recomputed only when stale.
+	now        time.Time
+	clockMoved bool // now differs from the previous pass's
+	ver        uint64
+	explVer    uint64
+	expl       map[JobID]verdict
+	prof       profile // the backfill plan's scratch space, reused by every pass
 
 	// Incremental passes. Between passes the pool only loses resources
 	// (Submit adds jobs, nothing frees cores) unless dirty is set, so every
@@ -58,25 +71,68 @@ func New(r resources.Set, opt Options) (*Scheduler, error) {
 	if err := opt.validate(r); err != nil {
 		return nil, err
 	}
-	p, err := lookupPolicy(opt.Policy)
+	def, err := lookupPolicy(opt.Policy)
 	if err != nil {
 		return nil, err
 	}
 	s := &Scheduler{
-		set:        r,
-		pool:       resources.NewPool(r),
-		policy:     p,
-		depth:      opt.QueueDepth,
-		maxPending: opt.MaxPending,
-		jobs:       make(map[JobID]*node),
+		set:  r,
+		pool: resources.NewPool(r),
+		jobs: make(map[JobID]*node),
 	}
+	for _, rk := range s.pool.Set().Ranks {
+		for len(s.rankPos) <= rk.Rank {
+			s.rankPos = append(s.rankPos, -1)
+		}
+		s.rankPos[rk.Rank] = len(s.prof.totC)
+		s.prof.totC = append(s.prof.totC, rk.Cores.Count())
+		s.prof.totG = append(s.prof.totG, rk.GPUs.Count())
+	}
+	s.apply(opt, def)
+	return s, nil
+}
+
+// SetPolicy switches the policy and its options on a running scheduler, as
+// `flux module load sched.easy` does: pending jobs keep their places in the
+// queue and running jobs their resources; the next pass uses the new policy.
+// Invalid options change nothing.
+func (s *Scheduler) SetPolicy(opt Options) error {
+	if err := opt.validate(s.set); err != nil {
+		return err
+	}
+	def, err := lookupPolicy(opt.Policy)
+	if err != nil {
+		return err
+	}
+	s.apply(opt, def)
+	s.dirty = true
+	s.ver++
+	return nil
+}
+
+func (s *Scheduler) apply(opt Options, def policyDef) {
+	s.policy = def.mk()
+	s.depth = opt.QueueDepth
 	if s.depth == 0 {
-		s.depth = math.MaxInt
+		s.depth = def.depth
 	}
+	s.resvDepth = def.resv(opt)
+	s.defEst = opt.DefaultEstimate
+	if s.defEst == 0 {
+		s.defEst = DefaultEstimate
+	}
+	s.maxPending = opt.MaxPending
 	if s.maxPending == 0 {
 		s.maxPending = DefaultMaxPending
 	}
-	return s, nil
+}
+
+// estimate is how long job n is expected to run.
+func (s *Scheduler) estimate(n *node) time.Duration {
+	if n.job.Estimate > 0 {
+		return n.job.Estimate
+	}
+	return s.defEst
 }
 
 // Submit queues j. It refuses, without queueing, a request that is invalid,
@@ -104,6 +160,7 @@ func (s *Scheduler) Submit(j Job) error {
 	s.seq++
 	n := s.queue.push(j, s.seq)
 	s.jobs[j.ID] = n
+	s.ver++
 	if s.fresh == nil {
 		s.fresh = n
 	}
@@ -121,6 +178,7 @@ func (s *Scheduler) Cancel(id JobID) bool {
 	delete(s.jobs, id)
 	s.queue.remove(n)
 	s.queue.recycle(n)
+	s.ver++
 	s.dirty = true // the queue-depth window moved; fresh is stale until the next pass resets it
 	return true
 }
@@ -136,7 +194,16 @@ func (s *Scheduler) Finish(id JobID) error {
 	}
 	delete(s.jobs, id)
 	s.pool.Release(n.alloc)
+	if n.prev != nil {
+		n.prev.next = n.next
+	} else {
+		s.running = n.next
+	}
+	if n.next != nil {
+		n.next.prev = n.prev
+	}
 	s.queue.recycle(n)
+	s.ver++
 	s.nrunning--
 	s.dirty = true
 	return nil
@@ -145,6 +212,9 @@ func (s *Scheduler) Finish(id JobID) error {
 // Schedule runs one pass of the policy at time now: it appends to out the
 // jobs that start now, in queue order, marks them running and returns out.
 func (s *Scheduler) Schedule(now time.Time, out []Start) []Start {
+	s.clockMoved = !now.Equal(s.now)
+	s.now = now
+	s.ver++
 	out = s.policy.schedule(s, now, out)
 	s.dirty, s.fresh, s.nfresh = false, nil, 0
 	return out
@@ -154,6 +224,11 @@ func (s *Scheduler) Schedule(now time.Time, out []Start) []Start {
 func (s *Scheduler) start(n *node, a resources.Alloc, now time.Time) Start {
 	s.queue.remove(n)
 	n.running, n.alloc, n.start = true, a, now
+	n.next = s.running
+	if s.running != nil {
+		s.running.prev = n
+	}
+	s.running = n
 	s.nrunning++
 	return Start{ID: n.job.ID, Alloc: a}
 }
@@ -182,9 +257,6 @@ func (s *Scheduler) FreeCores() int { return s.pool.FreeCores() }
 
 // Resources returns the resource set the scheduler places jobs on.
 func (s *Scheduler) Resources() resources.Set { return s.pool.Set() }
-
-// FreeOn returns the cores and GPUs of rank that no running job holds.
-func (s *Scheduler) FreeOn(rank int) (cores, gpus resources.IDSet) { return s.pool.FreeOn(rank) }
 
 // FreeOn returns the cores and GPUs of rank that no running job holds.
 func (s *Scheduler) FreeOn(rank int) (cores, gpus resources.IDSet) { return s.pool.FreeOn(rank) }

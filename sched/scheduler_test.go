@@ -28,7 +28,12 @@ func TestNewOptions(t *testing.T) {
 		{cores(2), Options{}, ""},
 		{cores(2), Options{Policy: "fcfs"}, ""},
 		{cores(2), Options{Policy: "sched.fcfs"}, ""},
-		{cores(2), Options{Policy: "sched.easy"}, `unknown scheduler policy "sched.easy"; valid policies: fcfs (or sched.fcfs)`},
+		{cores(2), Options{Policy: "sched.easy"}, ""},
+		{cores(2), Options{Policy: "conservative"}, ""},
+		{cores(2), Options{Policy: "sched.hybrid", ReservationDepth: 3}, ""},
+		{cores(2), Options{Policy: "sched.foo"}, `unknown scheduler "sched.foo"; valid: sched.fcfs, sched.easy, sched.conservative, sched.hybrid`},
+		{cores(2), Options{ReservationDepth: -1}, "reservation depth -1"},
+		{cores(2), Options{DefaultEstimate: -time.Second}, "default estimate -1s"},
 		{cores(2), Options{QueueDepth: -1}, "queue depth -1"},
 		{cores(2), Options{MaxPending: -5}, "max pending -5"},
 		{resources.Set{}, Options{}, "no cores"},
@@ -194,7 +199,7 @@ func TestWhy(t *testing.T) {
 		{99, ""},
 		{3, "waiting for 3 cores (2 free)"},
 		{4, "fits now; starts at the next scheduling pass"},
-		{7, "behind 4 jobs in the queue (queue-depth 4)"},
+		{7, "beyond queue-depth 4 (4 jobs ahead)"},
 	}
 	for _, tc := range tests {
 		if got := s.Why(tc.id); got != tc.want {

@@ -121,7 +121,11 @@ func (m *naive) apply(starts []Start, depth int) {
 		m.running[j.ID] = a
 		m.started = append(m.started, j.ID)
 	}
-	// After the pass no job within the queue depth fits what is free.
+	// After an fcfs pass no job within the queue depth fits what is free
+	// (backfill passes, depth < 0, may leave such jobs for a reservation).
+	if depth < 0 {
+		return
+	}
 	for k, j := range m.pending {
 		if depth > 0 && k >= depth {
 			break
@@ -174,14 +178,32 @@ func TestSimulate(t *testing.T) {
 	for round := range 60 {
 		set := randomSet(rng)
 		depth := []int{0, 1, 2, 5}[round%4]
-		simulate(t, rng, set, depth, 400)
+		simulate(t, rng, set, Options{QueueDepth: depth}, 400)
 	}
 }
 
-func simulate(t *testing.T, rng *rand.Rand, set resources.Set, depth, njobs int) {
-	s, err := New(set, Options{QueueDepth: depth})
+// TestSimulateBackfill runs the backfill policies on random multi-rank sets
+// with GPUs and -N requests: every start is checked against the naive
+// model (no double booking, the right shape), every job runs in the end,
+// and Why and Reserved answer for every pending job.
+func TestSimulateBackfill(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 17))
+	for round := range 60 {
+		opt := []Options{{Policy: "sched.easy"}, {Policy: "sched.conservative"},
+			{Policy: "sched.hybrid", ReservationDepth: 2, QueueDepth: 3}, {Policy: "sched.easy", QueueDepth: 1}}[round%4]
+		opt.DefaultEstimate = 20 * time.Millisecond
+		simulate(t, rng, randomSet(rng), opt, 300)
+	}
+}
+
+func simulate(t *testing.T, rng *rand.Rand, set resources.Set, opt Options, njobs int) {
+	s, err := New(set, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	depth := opt.QueueDepth
+	if opt.Policy != "" && opt.Policy != "fcfs" {
+		depth = -1
 	}
 	m := newNaive(t, set)
 	now := t0
@@ -191,7 +213,7 @@ func simulate(t *testing.T, rng *rand.Rand, set resources.Set, depth, njobs int)
 	for submitted := 0; submitted < njobs || len(m.pending) > 0 || len(m.running) > 0; {
 		// Arrivals: a burst of 0-5 jobs.
 		for k := rng.IntN(6); k > 0 && submitted < njobs; k-- {
-			j := Job{ID: nextID, Req: randomReq(rng), Estimate: time.Second}
+			j := Job{ID: nextID, Req: randomReq(rng), Estimate: time.Duration(rng.IntN(60)) * time.Millisecond}
 			nextID++
 			submitted++
 			err := s.Submit(j)
@@ -221,6 +243,16 @@ func simulate(t *testing.T, rng *rand.Rand, set resources.Set, depth, njobs int)
 		for _, st := range out {
 			ends[st.ID] = now.Add(time.Duration(1+rng.IntN(50)) * time.Millisecond)
 		}
+		if depth < 0 && rng.IntN(4) == 0 {
+			for _, j := range m.pending {
+				if s.Why(j.ID) == "" {
+					t.Fatalf("no reason for pending job %d", j.ID)
+				}
+				if at, ok := s.Reserved(j.ID); ok && at.Before(now) {
+					t.Fatalf("job %d reserved at %v, before now %v", j.ID, at, now)
+				}
+			}
+		}
 		if s.Pending() != len(m.pending) || s.Running() != len(m.running) || s.FreeCores() != m.freeCores() {
 			t.Fatalf("counts: pending %d/%d running %d/%d free %d/%d", s.Pending(), len(m.pending),
 				s.Running(), len(m.running), s.FreeCores(), m.freeCores())
@@ -249,7 +281,7 @@ func simulate(t *testing.T, rng *rand.Rand, set resources.Set, depth, njobs int)
 			delete(ends, id)
 		}
 	}
-	if depth == 1 && !slices.IsSorted(m.started) {
+	if depth == 1 && opt.Policy == "" && !slices.IsSorted(m.started) {
 		t.Fatalf("queue-depth 1 reordered starts: %v", m.started)
 	}
 	if err := s.Finish(nextID + 1); !errors.Is(err, ErrUnknownJob) {
