@@ -7,8 +7,8 @@ import (
 )
 
 // ProtocolVersion is the version of the envelope and framing described in
-// PROTOCOL.md. It will travel in the broker-link hello (reserved, not yet
-// sent); bump it, and record why in PROTOCOL.md, on any incompatible change.
+// PROTOCOL.md. It travels in every broker-link hello; bump it, and record
+// why in PROTOCOL.md, on any incompatible change.
 const ProtocolVersion = 1
 
 // MaxFrame is the largest frame body (the msgpack map, without the 4-byte
