@@ -60,6 +60,11 @@ type Scheduler struct {
 	fresh  *node
 	nfresh int
 
+	// down lists ranks taken out of service (their broker was lost); what
+	// they hold is allocated to holds, so it is never handed out again.
+	down  map[int]bool
+	holds []resources.Alloc
+
 	// okReq caches the last request that passed Feasible: a stream of
 	// identical lines checks feasibility once.
 	okReq   resources.Request
@@ -194,6 +199,7 @@ func (s *Scheduler) Finish(id JobID) error {
 	}
 	delete(s.jobs, id)
 	s.pool.Release(n.alloc)
+	s.rehold(n.alloc)
 	if n.prev != nil {
 		n.prev.next = n.next
 	} else {
