@@ -8,13 +8,39 @@ import (
 
 // Service topics. A topic is never reused for a different payload.
 const (
-	TopicSubmit    = "job.submit"    // SubmitRequest -> SubmitReply
-	TopicResults   = "job.results"   // streaming: ResultBatch responses for jobs submitted with Watch
-	TopicList      = "job.list"      // ListRequest -> ListReply
-	TopicCancel    = "job.cancel"    // CancelRequest -> CancelReply
-	TopicAttach    = "job.attach"    // AttachRequest -> JobResult, once the job has ended
-	TopicResources = "resource.list" // nil -> ResourceReply
+	TopicSubmit     = "job.submit"      // SubmitRequest -> SubmitReply
+	TopicResults    = "job.results"     // streaming: first ResultBatch names the watcher, later ones carry results
+	TopicList       = "job.list"        // ListRequest -> ListReply
+	TopicCancel     = "job.cancel"      // CancelRequest -> CancelReply
+	TopicAttach     = "job.attach"      // AttachRequest -> JobResult, once the job has ended
+	TopicResources  = "resource.list"   // nil -> ResourceReply
+	TopicPing       = "broker.ping"     // PingRequest -> PingReply, at the rank the message is addressed to
+	TopicEventPub   = "event.pub"       // EventPub -> nil; published from rank 0, in order, to every broker
+	TopicEventSub   = "event.subscribe" // EventSub -> nil; matching events arrive as Event messages
+	TopicModLoad    = "module.load"     // ModuleLoad -> ModuleInfo
+	TopicModList    = "module.list"     // nil -> ModuleList
+	TopicModRemove  = "module.remove"   // ModuleRemove -> nil
+	TopicServiceAdd = "service.add"     // ServiceAdd -> nil: requests for these services come to the caller
 )
+
+// Topics between brokers.
+const (
+	topicHello      = "broker.hello"    // HelloRequest -> nil: a rank's resources, sent up to rank 0
+	topicLost       = "broker.lost"     // LostNotice: ranks whose link broke, sent up to rank 0
+	topicShutdown   = "broker.shutdown" // nil: sent down the tree when the instance stops
+	topicExecStart  = "exec.start"      // ExecStart -> ExecAck: job parts for one rank
+	topicExecKill   = "exec.kill"       // ExecKill: signal job parts on one rank
+	topicExecDone   = "exec.done"       // ExecDone: finished parts, up to rank 0 (bulk stream)
+	topicExecOutput = "exec.output"     // ExecOutput: streamed lines, up to rank 0 (bulk stream)
+	topicDisconnect = "job.disconnect"  // DisconnectNotice: a proxied results stream's client went away
+)
+
+// EventJobState is the topic of job state events: one event per burst of
+// changes, carrying every transition in it.
+const EventJobState = "job.state"
+
+// EventBrokerLost is published when ranks are lost.
+const EventBrokerLost = "broker.lost"
 
 // Jobspec is one job as a client submits it.
 type Jobspec struct {
@@ -34,9 +60,9 @@ type Jobspec struct {
 // SubmitRequest carries a batch of jobs. Env is the base environment of
 // every job in the batch, sent once per batch rather than once per job.
 type SubmitRequest struct {
-	Env   []string  `msgpack:"env"`
-	Jobs  []Jobspec `msgpack:"jobs"`
-	Watch bool      `msgpack:"watch"` // send each job's result on this connection's job.results stream
+	Env     []string  `msgpack:"env"`
+	Jobs    []Jobspec `msgpack:"jobs"`
+	Watcher uint64    `msgpack:"watcher,omitempty"` // send each result on this job.results stream (its first response names it)
 }
 
 // SubmitReply answers a SubmitRequest position by position: IDs[i] is the
@@ -75,6 +101,7 @@ type OutputLine struct {
 // ResultBatch is one response on the job.results stream. Output lines of a
 // job always arrive before its result.
 type ResultBatch struct {
+	Watcher uint64       `msgpack:"watcher,omitempty"` // in the first response of a stream: the id to submit with
 	Output  []OutputLine `msgpack:"output,omitempty"`
 	Results []JobResult  `msgpack:"results,omitempty"`
 }
@@ -129,6 +156,86 @@ type AttachRequest struct {
 type ResourceReply struct {
 	All     resources.Set `msgpack:"all" json:"all"`
 	Free    resources.Set `msgpack:"free" json:"free"`
+	Down    []int         `msgpack:"down,omitempty" json:"down,omitempty"` // lost ranks
 	Pending int           `msgpack:"pending" json:"pending"`
 	Running int           `msgpack:"running" json:"running"`
+}
+
+// PingRequest and PingReply are flux ping's echo.
+type PingRequest struct {
+	Seq int    `msgpack:"seq"`
+	Pad string `msgpack:"pad,omitempty"`
+}
+
+// PingReply says who answered.
+type PingReply struct {
+	Seq  int    `msgpack:"seq"`
+	Pad  string `msgpack:"pad,omitempty"`
+	Rank int    `msgpack:"rank"`
+	Host string `msgpack:"host"`
+}
+
+// EventPub publishes an event; Payload is any msgpack value (JSON on the CLI).
+type EventPub struct {
+	Topic   string `msgpack:"topic"`
+	Payload []byte `msgpack:"payload,omitempty"` // msgpack-encoded body of the event
+}
+
+// EventSub subscribes the calling connection to events whose topic matches
+// one of the glob patterns (path.Match syntax: "job.*").
+type EventSub struct {
+	Patterns []string `msgpack:"patterns"`
+}
+
+// JobTransition is one job state change in a job.state event.
+type JobTransition struct {
+	ID     uint64 `msgpack:"id" json:"id"`
+	State  string `msgpack:"state" json:"state"` // submitted, running, finished, failed, canceled, timeout
+	Status int    `msgpack:"status,omitempty" json:"status,omitempty"`
+	Ranks  string `msgpack:"ranks,omitempty" json:"ranks,omitempty"`
+}
+
+// JobStateEvent is the payload of a job.state event.
+type JobStateEvent struct {
+	Transitions []JobTransition `msgpack:"transitions" json:"transitions"`
+}
+
+// LostEvent is the payload of a broker.lost event.
+type LostEvent struct {
+	Ranks []int  `msgpack:"ranks" json:"ranks"`
+	Why   string `msgpack:"why" json:"why"`
+}
+
+// ModuleLoad starts an external program as a module of the broker that
+// receives it. It connects to FLUX_URI and registers its services with
+// service.add.
+type ModuleLoad struct {
+	Path string   `msgpack:"path"`
+	Args []string `msgpack:"args,omitempty"`
+	Env  []string `msgpack:"env,omitempty"`
+}
+
+// ModuleInfo describes one module.
+type ModuleInfo struct {
+	Name     string   `msgpack:"name" json:"name"`
+	Pid      int      `msgpack:"pid,omitempty" json:"pid,omitempty"`
+	Rank     int      `msgpack:"rank" json:"rank"`
+	Services []string `msgpack:"services" json:"services"`
+	Builtin  bool     `msgpack:"builtin,omitempty" json:"builtin,omitempty"`
+}
+
+// ModuleList lists a broker's modules.
+type ModuleList struct {
+	Modules []ModuleInfo `msgpack:"modules"`
+}
+
+// ModuleRemove stops a module by name.
+type ModuleRemove struct {
+	Name string `msgpack:"name"`
+}
+
+// ServiceAdd registers service names for the calling connection.
+type ServiceAdd struct {
+	Names []string `msgpack:"names"`
+	Pid   int      `msgpack:"pid,omitempty"` // the module's process id, so flux module list can show its services
 }

@@ -18,7 +18,14 @@ import (
 
 // Config is validated once, by New.
 type Config struct {
-	Resources    resources.Set // what the instance may use (required)
+	// Resources are this broker's own resources. A broker alone (Size 1)
+	// runs an instance of exactly these; in a larger instance each rank
+	// reports its own to rank 0, whose scheduler sees them all.
+	Resources    resources.Set
+	Rank, Size   int        // this broker's rank and the number of brokers (default 0 and 1)
+	Fanout       int        // the tree's fanout (default 32, as in Flux)
+	Links        *LinkSetup // required when Size > 1
+	URI          string     // this broker's local socket, handed to modules as FLUX_URI
 	Sched        sched.Options
 	KillGrace    time.Duration // SIGTERM -> SIGKILL delay for cancel and time limits (default 5s)
 	History      int           // finished jobs kept for flux jobs -a and attach (default 1000)
@@ -27,30 +34,47 @@ type Config struct {
 	Logf         func(format string, args ...any)
 }
 
-// Broker is one instance on one node.
+// LinkSetup says how a broker joins the tree.
+type LinkSetup struct {
+	Link        overlay.LinkConfig // key, session, encryption, heartbeat
+	Listen      string             // "host:port" to accept children on; "" when it has none
+	Parent      string             // the parent's "host:port" (rank > 0)
+	DialTimeout time.Duration      // how long to keep trying to reach the parent (default 60s)
+	OnListen    func(addr string)  // called with the bound address (tests listen on :0)
+}
+
+// Broker is one broker of an instance.
 type Broker struct {
 	cfg      Config
 	host     string
 	launcher *launcher.Launcher
 
-	reqs     chan request          // client readers -> loop; bounded, so a flood blocks its reader
-	done     chan *launcher.Result // launcher -> loop
-	kills    chan uint64           // cancel escalation timers -> loop
-	quit     chan struct{}         // closed by Shutdown
-	quitOnce sync.Once
-	stopped  chan struct{} // closed when the loop has ended
+	reqs    chan request          // clients and peers -> loop; bounded: a flood blocks its reader
+	done    chan *launcher.Result // launcher -> loop
+	lines   chan OutputLine       // streamed output, launcher -> loop
+	kills   chan uint64           // cancel escalation timers -> loop
+	links   chan linkEvent        // link goroutines -> loop
+	exited  chan moduleExit       // module processes -> loop
+	quit    chan struct{}         // closed by Shutdown
+	once    sync.Once
+	stopped chan struct{} // closed when the loop has ended
+	ready   chan struct{} // closed when the instance can take jobs (rank 0) or joined it (others)
+	failed  error         // why the broker stopped on its own; read after stopped
 
 	clientsMu sync.Mutex
 	clients   map[*client]struct{} // guarded by clientsMu; the loop does not need it
 
-	// Owned by the loop goroutine.
-	st *state
+	listener *overlay.LinkListener
+
+	st *state // owned by the loop goroutine
 }
 
+// request is one message for the loop, or news that its sender went away.
 type request struct {
-	c    *client
+	from endpoint
 	m    *overlay.Msg
-	gone bool // the client's connection ended
+	bulk bool // arrived on a peer's bulk stream
+	gone bool
 }
 
 // Sentinel errors callers can branch on.
@@ -58,10 +82,23 @@ var (
 	ErrShutdown = errors.New("the instance is shutting down")
 )
 
-// New validates cfg, starts the instance's loop and returns the broker.
+// New validates cfg, starts the broker's loop (and, in a larger instance,
+// its links) and returns.
 func New(cfg Config) (*Broker, error) {
 	if len(cfg.Resources.Ranks) == 0 {
 		return nil, errors.New("broker: the resource set is empty")
+	}
+	if cfg.Size <= 0 {
+		cfg.Size = 1
+	}
+	if cfg.Rank < 0 || cfg.Rank >= cfg.Size {
+		return nil, fmt.Errorf("broker: rank %d is outside an instance of size %d", cfg.Rank, cfg.Size)
+	}
+	if cfg.Fanout <= 0 {
+		cfg.Fanout = 32
+	}
+	if cfg.Size > 1 && cfg.Links == nil {
+		return nil, errors.New("broker: an instance of several brokers needs link settings")
 	}
 	if cfg.KillGrace <= 0 {
 		cfg.KillGrace = 5 * time.Second
@@ -75,9 +112,11 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
-	s, err := sched.New(cfg.Resources, cfg.Sched)
-	if err != nil {
-		return nil, err
+	if cfg.Size > 1 {
+		// This broker's own resources, under its rank.
+		own := cfg.Resources.Ranks[0]
+		own.Rank = cfg.Rank
+		cfg.Resources = resources.Set{Ranks: []resources.Rank{own}}
 	}
 	host := cfg.Resources.Ranks[0].Host
 	if host == "" {
@@ -90,12 +129,25 @@ func New(cfg Config) (*Broker, error) {
 		launcher: launcher.New(launcher.Options{KillGrace: cfg.KillGrace, OutputLimit: cfg.OutputLimit}),
 		reqs:     make(chan request, 1024),
 		done:     make(chan *launcher.Result, 4096),
+		lines:    make(chan OutputLine, 4096),
 		kills:    make(chan uint64, 64),
+		links:    make(chan linkEvent, 64),
+		exited:   make(chan moduleExit, 16),
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
+		ready:    make(chan struct{}),
 		clients:  make(map[*client]struct{}),
 	}
-	b.st = newState(b, s)
+	st, err := newState(b)
+	if err != nil {
+		return nil, err
+	}
+	b.st = st
+	if cfg.Size > 1 {
+		if err := b.startLinks(); err != nil {
+			return nil, err
+		}
+	}
 	go b.loop()
 	return b, nil
 }
@@ -132,11 +184,32 @@ func (b *Broker) Connect() overlay.Conn {
 	return mine
 }
 
-// Shutdown cancels every pending job, kills every running one (SIGTERM,
-// then SIGKILL after the kill grace or when ctx ends), delivers their results
-// to watching clients, and stops the loop. It returns when all of that is done.
+// Ready is closed when the instance can take jobs: at rank 0 once every
+// rank is online, elsewhere once this broker has joined. WaitReady is the
+// blocking form with a deadline.
+func (b *Broker) Ready() <-chan struct{} { return b.ready }
+
+// WaitReady waits for Ready, the broker stopping, or ctx.
+func (b *Broker) WaitReady(ctx context.Context) error {
+	select {
+	case <-b.ready:
+		return nil
+	case <-b.stopped:
+		if b.failed != nil {
+			return b.failed
+		}
+		return ErrShutdown
+	case <-ctx.Done():
+		return fmt.Errorf("the instance did not come up: %w", ctx.Err())
+	}
+}
+
+// Shutdown stops the broker: at rank 0 the whole instance (pending jobs are
+// canceled, running ones killed: SIGTERM, then SIGKILL after the grace or
+// when ctx ends; watching clients get every result); elsewhere this broker.
+// It returns when that is done.
 func (b *Broker) Shutdown(ctx context.Context) {
-	b.quitOnce.Do(func() { close(b.quit) })
+	b.once.Do(func() { close(b.quit) })
 	select {
 	case <-b.stopped:
 	case <-ctx.Done():
@@ -150,10 +223,24 @@ func (b *Broker) Shutdown(ctx context.Context) {
 	b.clientsMu.Unlock()
 }
 
-// Done is closed when the broker has stopped.
+// Done is closed when the broker has stopped; Err then says why, if it
+// stopped on its own (its parent was lost, it could not join).
 func (b *Broker) Done() <-chan struct{} { return b.stopped }
 
-// Resources returns the instance's resource set.
+// Err is why the broker stopped on its own; nil after Shutdown.
+func (b *Broker) Err() error {
+	select {
+	case <-b.stopped:
+		return b.failed
+	default:
+		return nil
+	}
+}
+
+// Rank is this broker's rank.
+func (b *Broker) Rank() int { return b.cfg.Rank }
+
+// Resources returns this broker's own resources.
 func (b *Broker) Resources() resources.Set { return b.cfg.Resources }
 
 func (b *Broker) forget(c *client) {
@@ -162,9 +249,10 @@ func (b *Broker) forget(c *client) {
 	b.clientsMu.Unlock()
 }
 
-// loop is the one goroutine that owns instance state. Each wake-up drains
-// whatever is queued on its channels before it schedules once, so a burst of
-// finished tasks costs one scheduling pass, not one each.
+// loop is the one goroutine that owns broker state. Each wake-up drains
+// whatever is queued before it schedules once and sends what the pass
+// produced, so a burst of finished tasks costs one scheduling pass and one
+// message per peer, not one each.
 func (b *Broker) loop() {
 	defer close(b.stopped)
 	st := b.st
@@ -174,22 +262,32 @@ func (b *Broker) loop() {
 		case r := <-b.reqs:
 			st.handle(r)
 		case res := <-b.done:
-			st.finished(res)
+			st.launched(res)
+		case l := <-b.lines:
+			st.exec.line(l)
 		case id := <-b.kills:
 			st.escalate(id)
+		case le := <-b.links:
+			st.link(le)
+		case me := <-b.exited:
+			st.moduleExited(me)
 		case <-quit:
 			quit = nil // switch this case off; drain from now on
 			st.beginShutdown()
+		case <-st.deadline:
+			st.deadline = nil
+			st.forceStop()
 		}
 		b.drain(st)
-		if st.draining {
-			if st.idle() {
-				st.flushAll()
-				return
-			}
-			continue
+		if st.stopping && st.idle() {
+			st.endOfPass()
+			st.finish()
+			return
 		}
-		st.schedule()
+		if st.jm != nil && !st.stopping {
+			st.jm.schedule()
+		}
+		st.endOfPass()
 	}
 }
 
@@ -197,8 +295,10 @@ func (b *Broker) loop() {
 func (b *Broker) drain(st *state) {
 	for i := 0; i < 4096; i++ {
 		select {
+		case l := <-b.lines:
+			st.exec.line(l)
 		case res := <-b.done:
-			st.finished(res)
+			st.launched(res)
 		case r := <-b.reqs:
 			st.handle(r)
 		default:

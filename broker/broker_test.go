@@ -39,10 +39,10 @@ func spec(cookie uint64, argv ...string) Jobspec {
 	return Jobspec{Cookie: cookie, Req: resources.Request{Tasks: 1}, Argv: argv}
 }
 
-func submit(t *testing.T, c *overlay.Client, watch bool, jobs ...Jobspec) SubmitReply {
+func submit(t *testing.T, c *overlay.Client, watcher uint64, jobs ...Jobspec) SubmitReply {
 	t.Helper()
 	var reply SubmitReply
-	err := c.RPC(context.Background(), TopicSubmit, &SubmitRequest{Env: []string{"PATH=/usr/bin:/bin"}, Jobs: jobs, Watch: watch}, &reply)
+	err := c.RPC(context.Background(), TopicSubmit, &SubmitRequest{Env: []string{"PATH=/usr/bin:/bin"}, Jobs: jobs, Watcher: watcher}, &reply)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func collect(t *testing.T, s *overlay.Stream, n int) map[uint64]JobResult {
 
 func TestSubmitBatchAndResults(t *testing.T) {
 	_, c := newTestBroker(t, 2)
-	s, err := c.Stream(context.Background(), TopicResults, nil)
+	s, w, err := WatchResults(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestSubmitBatchAndResults(t *testing.T) {
 	big := spec(51, "true")
 	big.Req.Tasks = 100
 	jobs = append(jobs, big)
-	reply := submit(t, c, true, jobs...)
+	reply := submit(t, c, w, jobs...)
 	for i := 0; i < 50; i++ {
 		if reply.IDs[i] == 0 {
 			t.Fatalf("job %d refused: %s", i+1, reply.Errs[i])
@@ -118,11 +118,10 @@ func TestSubmitBatchAndResults(t *testing.T) {
 	}
 }
 
-
 func TestCancelPendingAndRunning(t *testing.T) {
 	_, c := newTestBroker(t, 1)
-	s, _ := c.Stream(context.Background(), TopicResults, nil)
-	reply := submit(t, c, true, spec(1, "sleep", "30"), spec(2, "sleep", "30"))
+	s, w, _ := WatchResults(c)
+	reply := submit(t, c, w, spec(1, "sleep", "30"), spec(2, "sleep", "30"))
 	waitState(t, c, reply.IDs[0], "running")
 	var list ListReply
 	c.RPC(context.Background(), TopicList, &ListRequest{}, &list)
@@ -169,7 +168,7 @@ func waitState(t *testing.T, c *overlay.Client, id uint64, state string) {
 // attach returns the result of an unwatched job, waiting for it to end.
 func TestAttach(t *testing.T) {
 	_, c := newTestBroker(t, 2)
-	reply := submit(t, c, false, spec(0, "sh", "-c", "sleep 0.2; echo late"))
+	reply := submit(t, c, 0, spec(0, "sh", "-c", "sleep 0.2; echo late"))
 	var r JobResult
 	if err := c.RPC(context.Background(), TopicAttach, &AttachRequest{ID: reply.IDs[0]}, &r); err != nil {
 		t.Fatal(err)
@@ -193,8 +192,8 @@ func TestWatcherGoneCancelsItsJobs(t *testing.T) {
 	b, c := newTestBroker(t, 1)
 	other := overlay.NewClient(b.Connect())
 	defer other.Close()
-	other.Stream(context.Background(), TopicResults, nil)
-	reply := submit(t, other, true, spec(1, "sleep", "30"), spec(2, "sleep", "30"))
+	_, ow, _ := WatchResults(other)
+	reply := submit(t, other, ow, spec(1, "sleep", "30"), spec(2, "sleep", "30"))
 	waitState(t, c, reply.IDs[0], "running")
 	other.Close()
 	var r JobResult
@@ -216,8 +215,8 @@ func TestShutdownKillsRunning(t *testing.T) {
 	}
 	c := overlay.NewClient(b.Connect())
 	defer c.Close()
-	s, _ := c.Stream(context.Background(), TopicResults, nil)
-	reply := submit(t, c, true, spec(1, "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"), spec(2, "sleep", "30"), spec(3, "sleep", "30"))
+	s, w, _ := WatchResults(c)
+	reply := submit(t, c, w, spec(1, "sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"), spec(2, "sleep", "30"), spec(3, "sleep", "30"))
 	waitState(t, c, reply.IDs[1], "running")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"strconv"
 	"sync"
 	"syscall"
 
@@ -8,13 +9,14 @@ import (
 )
 
 // maxQueuedOutput bounds the streamed output lines waiting for one slow
-// client; past it the task that writes them blocks (back-pressure through
-// its pipe) instead of the broker growing without bound.
+// client. Past it further lines of that client are dropped and counted, and
+// one notice line says how many, so a client that stops reading can never
+// make the broker grow without bound.
 const maxQueuedOutput = 65536
 
 // client is one connection. Its reader forwards requests to the loop; its
-// outbox goroutine sends what the loop queued, batching results into one
-// message per wake-up.
+// outbox goroutine sends what the loop queued, batching the results of each
+// job.results stream into one message per wake-up.
 type client struct {
 	b    *Broker
 	conn overlay.Conn
@@ -22,19 +24,35 @@ type client struct {
 
 	sendMu sync.Mutex // held for a whole flush, so batches leave in order
 
-	mu         sync.Mutex
-	cond       *sync.Cond     // signalled when output drains; uses mu
-	replies    []*overlay.Msg // guarded by mu
-	results    []JobResult    // guarded by mu
-	lines      []OutputLine   // guarded by mu
-	resultsReq *overlay.Msg   // the open job.results request; guarded by mu
-	closed     bool           // guarded by mu
+	mu      sync.Mutex
+	replies []*overlay.Msg           // guarded by mu
+	streams map[uint32]*resultStream // by the job.results request's tag; guarded by mu
+	closed  bool                     // guarded by mu
+	procID  int                      // guarded by mu: the pid a module gave in service.add
+}
+
+func (c *client) setPid(pid int) {
+	c.mu.Lock()
+	c.procID = pid
+	c.mu.Unlock()
+}
+
+func (c *client) pid() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.procID
+}
+
+// resultStream is what waits to go out on one job.results stream.
+type resultStream struct {
+	req     *overlay.Msg
+	results []JobResult
+	lines   []OutputLine
+	dropped int
 }
 
 func newClient(b *Broker, conn overlay.Conn) *client {
-	c := &client{b: b, conn: conn, wake: make(chan struct{}, 1)}
-	c.cond = sync.NewCond(&c.mu)
-	return c
+	return &client{b: b, conn: conn, wake: make(chan struct{}, 1), streams: make(map[uint32]*resultStream)}
 }
 
 func (c *client) reader() {
@@ -42,16 +60,16 @@ func (c *client) reader() {
 		m, err := c.conn.Recv()
 		if err != nil {
 			select {
-			case c.b.reqs <- request{c: c, gone: true}:
+			case c.b.reqs <- request{from: c, gone: true}:
 			case <-c.b.stopped:
 				c.close()
 			}
 			return
 		}
 		select {
-		case c.b.reqs <- request{c: c, m: m}:
+		case c.b.reqs <- request{from: c, m: m}:
 		case <-c.b.stopped:
-			if m.Type == overlay.Request && m.Flags&overlay.FlagNoResponse == 0 {
+			if m.Type == overlay.Request && expectsResponse(m) {
 				c.reply(m.RespondError(syscall.ENOSYS, ErrShutdown.Error()))
 				c.flush()
 			}
@@ -66,6 +84,9 @@ func (c *client) signal() {
 	}
 }
 
+// deliver makes client an endpoint: messages routed to it are queued.
+func (c *client) deliver(m *overlay.Msg) { c.reply(m) }
+
 func (c *client) reply(m *overlay.Msg) {
 	c.mu.Lock()
 	if !c.closed {
@@ -75,31 +96,37 @@ func (c *client) reply(m *overlay.Msg) {
 	c.signal()
 }
 
-func (c *client) deliver(r *JobResult) {
+func (c *client) stream(req *overlay.Msg) *resultStream {
+	s := c.streams[req.Tag]
+	if s == nil {
+		s = &resultStream{req: req}
+		c.streams[req.Tag] = s
+	}
+	return s
+}
+
+// deliver queues a result on the job.results stream req.
+func (c *client) deliverResult(req *overlay.Msg, r *JobResult) {
 	c.mu.Lock()
 	if !c.closed {
-		c.results = append(c.results, *r)
+		s := c.stream(req)
+		s.results = append(s.results, *r)
 	}
 	c.mu.Unlock()
 	c.signal()
 }
 
-// output queues one streamed line; it blocks while too many wait.
-func (c *client) output(l OutputLine) {
+// output queues one streamed line on the job.results stream req.
+func (c *client) output(req *overlay.Msg, l OutputLine) {
 	c.mu.Lock()
-	for len(c.lines) >= maxQueuedOutput && !c.closed {
-		c.cond.Wait()
-	}
 	if !c.closed {
-		c.lines = append(c.lines, l)
+		s := c.stream(req)
+		if len(s.lines) < maxQueuedOutput {
+			s.lines = append(s.lines, l)
+		} else {
+			s.dropped++
+		}
 	}
-	c.mu.Unlock()
-	c.signal()
-}
-
-func (c *client) openResults(m *overlay.Msg) {
-	c.mu.Lock()
-	c.resultsReq = m
 	c.mu.Unlock()
 	c.signal()
 }
@@ -113,37 +140,39 @@ func (c *client) outbox() {
 	}
 }
 
-// flush sends everything queued: replies first, then one batch of output
-// lines and results. It reports false once the connection is unusable.
+// flush sends everything queued: replies first, then one batch per results
+// stream. It reports false once the connection is unusable.
 func (c *client) flush() bool {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	c.mu.Lock()
 	replies := c.replies
 	c.replies = nil
-	var batch *ResultBatch
-	if c.resultsReq != nil && (len(c.results) > 0 || len(c.lines) > 0) {
-		batch = &ResultBatch{Output: c.lines, Results: c.results}
-		c.lines, c.results = nil, nil
-		c.cond.Broadcast()
+	var batches []*overlay.Msg
+	for tag, s := range c.streams {
+		if len(s.results) == 0 && len(s.lines) == 0 && s.dropped == 0 {
+			delete(c.streams, tag)
+			continue
+		}
+		if s.dropped > 0 {
+			s.lines = append(s.lines, OutputLine{Stderr: true,
+				Data: []byte("[flux: " + strconv.Itoa(s.dropped) + " output lines dropped: this client reads too slowly]\n")})
+			s.dropped = 0
+		}
+		m, err := s.req.Respond(&ResultBatch{Output: s.lines, Results: s.results})
+		if err != nil {
+			m = s.req.RespondError(syscall.EPROTO, err.Error())
+		}
+		m.Flags |= overlay.FlagMore
+		batches = append(batches, m)
+		s.lines, s.results = nil, nil
 	}
-	rq, closed := c.resultsReq, c.closed
+	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return false
 	}
-	for _, m := range replies {
-		if c.conn.Send(m) != nil {
-			c.close()
-			return false
-		}
-	}
-	if batch != nil {
-		m, err := rq.Respond(batch)
-		if err != nil {
-			m = rq.RespondError(syscall.EPROTO, err.Error())
-		}
-		m.Flags |= overlay.FlagMore
+	for _, m := range append(replies, batches...) {
 		if c.conn.Send(m) != nil {
 			c.close()
 			return false
@@ -156,7 +185,6 @@ func (c *client) close() {
 	c.mu.Lock()
 	already := c.closed
 	c.closed = true
-	c.cond.Broadcast()
 	c.mu.Unlock()
 	if !already {
 		c.conn.Close()

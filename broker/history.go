@@ -19,11 +19,11 @@ func newHistory(max, maxBytes int) *history {
 }
 
 func (h *history) add(j *job) {
-	if j.watch {
+	if j.w != nil {
 		// A watcher already has the output; keep only the record.
 		j.result.Stdout, j.result.Stderr = nil, nil
 	}
-	j.baseEnv = nil
+	j.env, j.w = nil, nil
 	if old := h.ring[h.next]; old != nil {
 		h.bytes -= outputSize(old)
 		delete(h.byID, old.id)

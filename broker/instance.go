@@ -1,0 +1,150 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fluxtaskfarm/flux/broker/boot"
+	"github.com/fluxtaskfarm/flux/overlay"
+	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/sched"
+)
+
+// BootOptions say how to start one broker of an instance.
+type BootOptions struct {
+	Attrs     boot.Attrs    // -S key=value; boot.method picks the way the broker finds its peers
+	Resources resources.Set // this broker's resources; empty = discover the local ones
+	Sched     sched.Options
+	Logf      func(format string, args ...any)
+}
+
+// Instance is a broker started by Boot, with its local socket in a private
+// directory; FLUX_URI for clients on this host is URI.
+type Instance struct {
+	*Broker
+	URI      string
+	Size     int
+	dir      string
+	listener *overlay.Listener
+}
+
+// Boot starts a broker as its attributes say: alone (boot.method=single) or
+// as one rank of a multi-host instance whose brokers are listed in a
+// boot.conf (boot.method=config). It returns once the broker runs; use
+// WaitReady before submitting work.
+func Boot(opts BootOptions) (*Instance, error) {
+	a := opts.Attrs
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	grace, err := a.Duration("broker.kill_grace", boot.DefaultKillGrace)
+	if err != nil {
+		return nil, err
+	}
+	res := opts.Resources
+	if len(res.Ranks) == 0 {
+		if res, err = resources.Discover(); err != nil {
+			return nil, fmt.Errorf("discovering local resources: %w", err)
+		}
+	}
+	cfg := Config{Resources: res, Sched: opts.Sched, KillGrace: grace, Logf: opts.Logf}
+	session := "flux"
+	switch method := a.String("boot.method", boot.MethodSingle); method {
+	case boot.MethodSingle:
+	case boot.MethodConfig:
+		if session, err = configBoot(a, &cfg); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("boot.method=%s is not available in this build; use single or config", method)
+	}
+	dir, err := os.MkdirTemp("", fmt.Sprintf("flux-%s-%d-", session, cfg.Rank))
+	if err != nil {
+		return nil, err
+	}
+	l, uri, err := overlay.ListenLocal(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cfg.URI = uri
+	b, err := New(cfg)
+	if err != nil {
+		l.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	b.ServeListener(l)
+	return &Instance{Broker: b, URI: uri, Size: cfg.Size, dir: dir, listener: l}, nil
+}
+
+// configBoot fills in rank, size, fanout and links from boot.conf.
+func configBoot(a boot.Attrs, cfg *Config) (session string, err error) {
+	conf, err := boot.LoadConfig(a.String("boot.config_file", ""))
+	if err != nil {
+		return "", err
+	}
+	local, err := boot.LocalAddrs()
+	if err != nil {
+		return "", err
+	}
+	rank, err := conf.Rank(a, local, nil)
+	if err != nil {
+		return "", err
+	}
+	fanout, err := conf.FanoutOf(a)
+	if err != nil {
+		return "", err
+	}
+	keyFile := a.String("broker.key_file", conf.KeyFile)
+	if keyFile == "" {
+		return "", fmt.Errorf("%s: no key-file: every broker needs the instance key (a 0600 file); add key-file = \"PATH\"", conf.File)
+	}
+	key, err := overlay.LoadKey(keyFile)
+	if err != nil {
+		return "", err
+	}
+	encrypt, err := a.Bool("tbon.encrypt", boot.DefaultEncrypt)
+	if err != nil {
+		return "", err
+	}
+	heartbeat, err := a.Duration("tbon.heartbeat", boot.DefaultHeartbeat)
+	if err != nil {
+		return "", err
+	}
+	cfg.Rank, cfg.Size, cfg.Fanout = rank, conf.Size(), fanout
+	ls := &LinkSetup{Link: overlay.LinkConfig{Key: key, Session: conf.SessionID, Rank: int32(rank),
+		Encrypt: encrypt, Heartbeat: heartbeat}}
+	if len(boot.Children(rank, conf.Size(), fanout)) > 0 {
+		// Listen on the endpoint's port on every address: the endpoint's
+		// host may be a name that resolves to this host's address.
+		ls.Listen = net.JoinHostPort(conf.Endpoints[rank].Host, fmt.Sprint(conf.Endpoints[rank].Port))
+	}
+	if rank > 0 {
+		ls.Parent = conf.Endpoints[boot.Parent(rank, fanout)].Addr()
+	}
+	cfg.Links = ls
+	return conf.SessionID, nil
+}
+
+// Close stops the broker (the whole instance, at rank 0) and removes its
+// socket directory.
+func (in *Instance) Close(ctx context.Context) {
+	in.Shutdown(ctx)
+	in.listener.Close()
+	os.RemoveAll(in.dir)
+}
+
+// WaitReadyTimeout is WaitReady with a deadline.
+func (in *Instance) WaitReadyTimeout(d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return in.WaitReady(ctx)
+}
+
+// Dir is the instance's private directory (its socket lives there).
+func (in *Instance) Dir() string { return filepath.Dir(in.listener.Addr()) }

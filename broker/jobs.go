@@ -1,0 +1,692 @@
+package broker
+
+import (
+	"fmt"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/fluxtaskfarm/flux/overlay"
+	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/sched"
+)
+
+// Job states as flux jobs shows them.
+const (
+	statePending  = "pending"
+	stateRunning  = "running"
+	stateFinished = "finished"
+)
+
+// jobManager lives at rank 0: the job table, the scheduler over every rank's
+// resources, the watchers that get results, and the history.
+type jobManager struct {
+	st      *state
+	sched   *sched.Scheduler // nil until every rank is online
+	online  map[int]resources.Rank
+	down    map[int]bool
+	jobs    map[uint64]*job // pending and running
+	nextID  uint64
+	history *history
+	waiters map[uint64][]waiter // attach requests waiting for a job to end
+
+	watchers map[uint64]*watcher
+	remote   map[remoteKey]*watcher // watchers behind other ranks, by (rank, tag)
+	nextW    uint64
+	dirty    map[*watcher]bool // remote watchers with results to send this pass
+
+	starts      []sched.Start // reused by every scheduling pass
+	outgoing    map[int]*outStart
+	transitions []JobTransition
+}
+
+type remoteKey struct {
+	rank int32
+	tag  uint32
+}
+
+// watcher is one job.results stream: a local client's, or one proxied from
+// another rank.
+type watcher struct {
+	id      uint64
+	req     *overlay.Msg // the job.results request
+	c       *client      // local client, or nil
+	from    endpoint
+	rank    int32 // remote: the rank the stream comes from
+	results []JobResult
+	lines   []OutputLine
+	gone    bool
+}
+
+// envBatch is the environment a submit batch shares.
+type envBatch struct{ env []string }
+
+type job struct {
+	id      uint64
+	spec    Jobspec
+	env     *envBatch
+	w       *watcher // gets the result, or nil
+	state   string
+	submit  time.Time
+	start   time.Time
+	alloc   resources.Alloc
+	parts   map[int]*part // by rank, while running
+	left    int           // parts not yet done
+	result  *JobResult    // set once ended
+	killed  bool          // canceled while running
+	lostWhy string        // a rank it ran on was lost
+}
+
+type part struct {
+	acked bool // the rank has taken it
+	done  bool
+	res   PartResult
+}
+
+// outStart collects one rank's parts of a scheduling pass.
+type outStart struct {
+	msg    ExecStart
+	envIdx map[*envBatch]int
+	jobs   []uint64
+}
+
+type waiter struct {
+	from endpoint
+	m    *overlay.Msg
+}
+
+func newJobManager(st *state) (*jobManager, error) {
+	cfg := st.b.cfg
+	jm := &jobManager{
+		st:       st,
+		online:   make(map[int]resources.Rank),
+		down:     make(map[int]bool),
+		jobs:     make(map[uint64]*job),
+		history:  newHistory(cfg.History, cfg.HistoryBytes),
+		waiters:  make(map[uint64][]waiter),
+		watchers: make(map[uint64]*watcher),
+		remote:   make(map[remoteKey]*watcher),
+		dirty:    make(map[*watcher]bool),
+		outgoing: make(map[int]*outStart),
+	}
+	if st.size == 1 {
+		s, err := sched.New(cfg.Resources, cfg.Sched)
+		if err != nil {
+			return nil, err
+		}
+		jm.sched = s
+		close(st.b.ready)
+		return jm, nil
+	}
+	// Validate the policy now, so a bad one fails at start, not when the
+	// last rank comes online.
+	if _, err := sched.New(cfg.Resources, cfg.Sched); err != nil {
+		return nil, err
+	}
+	jm.online[0] = cfg.Resources.Ranks[0]
+	return jm, nil
+}
+
+// hello records a rank's resources; with every rank online the scheduler
+// starts over all of them.
+func (jm *jobManager) hello(from endpoint, m *overlay.Msg) {
+	var h HelloRequest
+	if err := m.Decode(&h); err != nil || h.Rank <= 0 || h.Rank >= jm.st.size {
+		jm.st.b.cfg.Logf("broker: ignoring a bad hello from rank %d: %v", m.Src, err)
+		return
+	}
+	r := h.Resources
+	r.Rank = h.Rank
+	jm.online[h.Rank] = r
+	if jm.sched != nil || len(jm.online) < jm.st.size {
+		return
+	}
+	set := resources.Set{}
+	for rank := 0; rank < jm.st.size; rank++ {
+		set.Ranks = append(set.Ranks, jm.online[rank])
+	}
+	s, err := sched.New(set, jm.st.b.cfg.Sched)
+	if err != nil {
+		jm.st.fail(fmt.Errorf("starting the scheduler: %w", err))
+		return
+	}
+	jm.sched = s
+	close(jm.st.b.ready)
+}
+
+func (jm *jobManager) notReady(from endpoint, m *overlay.Msg) bool {
+	if jm.sched != nil {
+		return false
+	}
+	jm.st.respondErr(from, m, syscall.EAGAIN, fmt.Sprintf("the instance is starting: %d of %d brokers online; retry in a moment",
+		len(jm.online), jm.st.size))
+	return true
+}
+
+func (jm *jobManager) openResults(from endpoint, m *overlay.Msg) {
+	jm.nextW++
+	w := &watcher{id: jm.nextW, req: m, from: from}
+	if c, ok := from.(*client); ok {
+		w.c = c
+	} else {
+		w.rank = m.Src
+		jm.remote[remoteKey{m.Src, m.Tag}] = w
+	}
+	jm.watchers[w.id] = w
+	first, _ := m.Respond(&ResultBatch{Watcher: w.id})
+	first.Flags |= overlay.FlagMore
+	jm.st.sendResponse(from, first)
+}
+
+func (jm *jobManager) submit(from endpoint, m *overlay.Msg) {
+	if jm.notReady(from, m) {
+		return
+	}
+	if jm.st.stopping {
+		jm.st.respondErr(from, m, syscall.ENOSYS, ErrShutdown.Error())
+		return
+	}
+	var req SubmitRequest
+	if err := m.Decode(&req); err != nil {
+		jm.st.respondErr(from, m, syscall.EPROTO, "job.submit: "+err.Error())
+		return
+	}
+	var w *watcher
+	if req.Watcher != 0 {
+		if w = jm.watchers[req.Watcher]; w == nil {
+			jm.st.respondErr(from, m, syscall.ENOENT, fmt.Sprintf("job.submit: no results stream %d; open job.results first", req.Watcher))
+			return
+		}
+	}
+	reply := SubmitReply{IDs: make([]uint64, len(req.Jobs)), Errs: make([]string, len(req.Jobs))}
+	now := time.Now()
+	env := &envBatch{env: req.Env}
+	for i := range req.Jobs {
+		spec := &req.Jobs[i]
+		if len(spec.Argv) == 0 {
+			reply.Errs[i] = "no command"
+			continue
+		}
+		spec.Req = spec.Req.Normalize()
+		if err := spec.Req.Validate(); err != nil {
+			reply.Errs[i] = err.Error()
+			continue
+		}
+		id := jm.nextID + 1
+		if err := jm.sched.Submit(sched.Job{ID: sched.JobID(id), Req: spec.Req, Estimate: spec.TimeLimit}); err != nil {
+			reply.Errs[i] = err.Error()
+			continue
+		}
+		jm.nextID = id
+		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
+		jm.transitions = append(jm.transitions, JobTransition{ID: id, State: "submitted"})
+		reply.IDs[i] = id
+	}
+	jm.st.respond(from, m, &reply)
+}
+
+// schedule asks the scheduler what starts now and hands each part to its
+// rank: local parts at once, remote ones collected per rank for endOfPass.
+func (jm *jobManager) schedule() {
+	if jm.sched == nil {
+		return
+	}
+	now := time.Now()
+	jm.starts = jm.sched.Schedule(now, jm.starts[:0])
+	for _, s := range jm.starts {
+		j := jm.jobs[uint64(s.ID)]
+		if j == nil { // cannot happen: the scheduler only knows our jobs
+			panic("broker: scheduler started an unknown job")
+		}
+		j.state, j.start, j.alloc = stateRunning, now, s.Alloc
+		j.parts = make(map[int]*part, len(s.Alloc.Slices))
+		j.left = len(s.Alloc.Slices)
+		ranks, _ := allocText(j.alloc)
+		jm.transitions = append(jm.transitions, JobTransition{ID: j.id, State: "running", Ranks: ranks})
+		task := 0
+		for si, sl := range s.Alloc.Slices {
+			p := jm.partOf(j, si, task)
+			task += sl.Tasks
+			if sl.Rank == jm.st.rank {
+				j.parts[sl.Rank] = &part{acked: true}
+				jm.st.exec.start(p, mergeEnv(j.env.env, j.spec.Env))
+				continue
+			}
+			j.parts[sl.Rank] = &part{}
+			o := jm.outgoing[sl.Rank]
+			if o == nil {
+				o = &outStart{envIdx: make(map[*envBatch]int)}
+				jm.outgoing[sl.Rank] = o
+			}
+			// Environments travel once per message; a job's own --env
+			// entries make it a separate one.
+			key := j.env
+			if len(j.spec.Env) > 0 {
+				key = &envBatch{env: mergeEnv(j.env.env, j.spec.Env)}
+			}
+			idx, ok := o.envIdx[key]
+			if !ok {
+				idx = len(o.msg.Envs)
+				o.envIdx[key] = idx
+				o.msg.Envs = append(o.msg.Envs, key.env)
+			}
+			p.Env = idx
+			o.msg.Parts = append(o.msg.Parts, *p)
+			o.jobs = append(o.jobs, j.id)
+		}
+	}
+}
+
+// partOf builds the part of job j that slice si holds; firstTask is the
+// global rank of its first task.
+func (jm *jobManager) partOf(j *job, si, firstTask int) *ExecPart {
+	a := j.alloc
+	sl := a.Slices[si]
+	p := &ExecPart{
+		Job: j.id, Argv: j.spec.Argv, Cwd: j.spec.Cwd, TimeLimit: j.spec.TimeLimit,
+		Output: j.spec.Output, LabelIO: j.spec.LabelIO, Stream: j.spec.Stream && j.w != nil,
+		Line: j.spec.Line, Cookie: j.spec.Cookie, JobSize: a.Tasks(), CoresPerTask: a.CoresPerTask,
+		Tasks: make([]ExecTask, sl.Tasks),
+	}
+	for local := 0; local < sl.Tasks; local++ {
+		p.Tasks[local] = ExecTask{Rank: firstTask + local, Local: local,
+			Cores: a.TaskCores(si, local).IDs(), GPUs: a.TaskGPUs(si, local).IDs()}
+	}
+	return p
+}
+
+// flush sends this pass's parts, one exec.start per rank.
+func (jm *jobManager) flush() {
+	for rank, o := range jm.outgoing {
+		delete(jm.outgoing, rank)
+		jobs := o.jobs
+		jm.st.call(rank, topicExecStart, &o.msg, false, func(m *overlay.Msg, err error) {
+			if err == nil && m.Errnum != 0 {
+				err = fmt.Errorf("%s", m.Errstr)
+			}
+			jm.started(rank, jobs, err)
+		})
+	}
+	for w := range jm.dirty {
+		delete(jm.dirty, w)
+		if w.gone || (len(w.results) == 0 && len(w.lines) == 0) {
+			continue
+		}
+		resp, err := w.req.Respond(&ResultBatch{Output: w.lines, Results: w.results})
+		w.lines, w.results = nil, nil
+		if err != nil {
+			jm.st.b.cfg.Logf("broker: encoding results: %v", err)
+			continue
+		}
+		resp.Flags |= overlay.FlagMore
+		jm.st.sendResponse(w.from, resp)
+	}
+	if len(jm.transitions) > 0 {
+		jm.st.ev.publish(EventJobState, &JobStateEvent{Transitions: jm.transitions})
+		jm.transitions = nil
+	}
+}
+
+// started records that rank took its parts, or could not: those jobs go
+// back to the queue when nothing of them runs anywhere, else they fail.
+func (jm *jobManager) started(rank int, jobs []uint64, err error) {
+	for _, id := range jobs {
+		j := jm.jobs[id]
+		if j == nil || j.parts == nil {
+			continue
+		}
+		p := j.parts[rank]
+		if p == nil || p.done {
+			continue
+		}
+		if err == nil {
+			p.acked = true
+			continue
+		}
+		jm.partLost(j, rank, fmt.Sprintf("rank %d did not take the job: %v", rank, err))
+	}
+}
+
+func (jm *jobManager) execDone(from endpoint, m *overlay.Msg) {
+	var d ExecDone
+	if err := m.Decode(&d); err != nil {
+		jm.st.b.cfg.Logf("broker: bad exec.done from rank %d: %v", m.Src, err)
+		return
+	}
+	for i := range d.Results {
+		jm.partDone(&d.Results[i])
+	}
+}
+
+func (jm *jobManager) execOutput(from endpoint, m *overlay.Msg) {
+	var o ExecOutput
+	if err := m.Decode(&o); err != nil {
+		return
+	}
+	for i := range o.Lines {
+		jm.output(&o.Lines[i])
+	}
+}
+
+// output passes a streamed line to the job's watcher.
+func (jm *jobManager) output(l *OutputLine) {
+	j := jm.jobs[l.ID]
+	if j == nil || j.w == nil || j.w.gone {
+		return
+	}
+	if j.w.c != nil {
+		j.w.c.output(j.w.req, *l)
+		return
+	}
+	j.w.lines = append(j.w.lines, *l)
+	jm.dirty[j.w] = true
+}
+
+// partDone records one rank's part; the job ends with its last part.
+func (jm *jobManager) partDone(pr *PartResult) {
+	j := jm.jobs[pr.Job]
+	if j == nil || j.parts == nil {
+		return
+	}
+	p := j.parts[pr.Rank]
+	if p == nil || p.done {
+		return
+	}
+	p.done, p.acked, p.res = true, true, *pr
+	j.left--
+	if j.left == 0 {
+		jm.complete(j)
+	}
+}
+
+// complete aggregates a job's parts (in rank order): its status is the
+// largest of its tasks', its output the tasks' output in rank order.
+func (jm *jobManager) complete(j *job) {
+	if err := jm.sched.Finish(sched.JobID(j.id)); err != nil {
+		jm.st.b.cfg.Logf("broker: job %d: %v", j.id, err)
+	}
+	ranks := make([]int, 0, len(j.parts))
+	for r := range j.parts {
+		ranks = append(ranks, r)
+	}
+	sort.Ints(ranks)
+	r := &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.hostOf(ranks), Canceled: j.killed, Err: j.lostWhy}
+	for i, rank := range ranks {
+		pr := &j.parts[rank].res
+		if i == 0 || pr.Status > r.Status {
+			r.Status, r.ExitCode, r.Signal = pr.Status, pr.ExitCode, pr.Signal
+		}
+		if i == 0 || (!pr.Start.IsZero() && pr.Start.Before(r.Start)) {
+			r.Start = pr.Start
+		}
+		if pr.End.After(r.End) {
+			r.End = pr.End
+		}
+		r.TimedOut = r.TimedOut || pr.TimedOut
+		r.Canceled = r.Canceled || pr.Canceled
+		if r.Err == "" {
+			r.Err = pr.Err
+		}
+		r.Stdout = append(r.Stdout, pr.Stdout...)
+		r.Stderr = append(r.Stderr, pr.Stderr...)
+	}
+	if j.lostWhy != "" && r.Status == 0 {
+		r.Status, r.ExitCode = 1, 1
+	}
+	if r.Start.IsZero() {
+		r.Start = j.start
+	}
+	if r.End.IsZero() {
+		r.End = time.Now()
+	}
+	jm.end(j, r)
+}
+
+// hostOf names where a job ran: one host, or the first host and a count.
+func (jm *jobManager) hostOf(ranks []int) string {
+	if len(ranks) == 0 {
+		return jm.st.host
+	}
+	h := jm.online[ranks[0]].Host
+	if jm.st.size == 1 || h == "" {
+		h = jm.st.host
+	}
+	if len(ranks) > 1 {
+		h = fmt.Sprintf("%s+%d", h, len(ranks)-1)
+	}
+	return h
+}
+
+// end records a job's final result, delivers it and moves it to history.
+func (jm *jobManager) end(j *job, r *JobResult) {
+	j.result = r
+	j.state = stateFinished
+	j.parts = nil
+	delete(jm.jobs, j.id)
+	t := JobTransition{ID: j.id, State: "finished", Status: r.Status}
+	switch {
+	case r.Canceled:
+		t.State = "canceled"
+	case r.TimedOut:
+		t.State = "timeout"
+	case r.Status != 0 || r.Err != "":
+		t.State = "failed"
+	}
+	jm.transitions = append(jm.transitions, t)
+	if w := j.w; w != nil && !w.gone {
+		if w.c != nil {
+			w.c.deliverResult(w.req, r)
+		} else {
+			w.results = append(w.results, *r)
+			jm.dirty[w] = true
+		}
+	}
+	for _, wt := range jm.waiters[j.id] {
+		jm.st.respond(wt.from, wt.m, r)
+	}
+	delete(jm.waiters, j.id)
+	jm.history.add(j)
+}
+
+func (jm *jobManager) cancel(from endpoint, m *overlay.Msg) {
+	var req CancelRequest
+	if err := m.Decode(&req); err != nil {
+		jm.st.respondErr(from, m, syscall.EPROTO, "job.cancel: "+err.Error())
+		return
+	}
+	var reply CancelReply
+	ids := req.IDs
+	if req.All {
+		ids = ids[:0]
+		for id := range jm.jobs {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		if jm.cancelJob(id) {
+			reply.Canceled++
+		} else {
+			reply.Errs = append(reply.Errs, errorf("job %d is not pending or running", id).Error())
+		}
+	}
+	jm.st.respond(from, m, &reply)
+}
+
+// cancelJob removes a pending job (its result says canceled) or signals a
+// running one's parts (SIGTERM now, SIGKILL after the grace period).
+func (jm *jobManager) cancelJob(id uint64) bool {
+	j := jm.jobs[id]
+	if j == nil {
+		return false
+	}
+	switch j.state {
+	case statePending:
+		jm.sched.Cancel(sched.JobID(id))
+		now := time.Now()
+		jm.end(j, &JobResult{ID: id, Cookie: j.spec.Cookie, Host: jm.st.host, Status: 128 + int(syscall.SIGTERM),
+			Signal: int(syscall.SIGTERM), Canceled: true, Start: now, End: now})
+	case stateRunning:
+		if !j.killed {
+			j.killed = true
+			jm.signal(j, syscall.SIGTERM)
+			grace, kills := jm.st.b.cfg.KillGrace, jm.st.b.kills
+			time.AfterFunc(grace, func() {
+				select {
+				case kills <- id:
+				default: // the loop is flooded; shutdown's own escalation still applies
+				}
+			})
+		}
+	}
+	return true
+}
+
+// signal sends sig to every live part of a running job.
+func (jm *jobManager) signal(j *job, sig syscall.Signal) {
+	for rank, p := range j.parts {
+		if p.done {
+			continue
+		}
+		if rank == jm.st.rank {
+			jm.st.exec.kill([]uint64{j.id}, sig)
+			continue
+		}
+		jm.st.call(rank, topicExecKill, &ExecKill{Jobs: []uint64{j.id}, Signal: int(sig)}, false, nil)
+	}
+}
+
+func (st *state) escalate(id uint64) {
+	if st.jm == nil {
+		return
+	}
+	if j := st.jm.jobs[id]; j != nil && j.state == stateRunning {
+		st.jm.signal(j, syscall.SIGKILL)
+	}
+}
+
+func (jm *jobManager) attach(from endpoint, m *overlay.Msg) {
+	var req AttachRequest
+	if err := m.Decode(&req); err != nil {
+		jm.st.respondErr(from, m, syscall.EPROTO, "job.attach: "+err.Error())
+		return
+	}
+	if _, ok := jm.jobs[req.ID]; ok {
+		jm.waiters[req.ID] = append(jm.waiters[req.ID], waiter{from, m})
+		return
+	}
+	if j := jm.history.find(req.ID); j != nil {
+		jm.st.respond(from, m, j.result)
+		return
+	}
+	jm.st.respondErr(from, m, syscall.ENOENT, errorf("job %d is unknown (or left the history of the last %d jobs)", req.ID, jm.st.b.cfg.History).Error())
+}
+
+func (jm *jobManager) resources(from endpoint, m *overlay.Msg) {
+	if jm.notReady(from, m) {
+		return
+	}
+	s := jm.sched
+	all := s.Resources()
+	free := resources.Set{Ranks: make([]resources.Rank, len(all.Ranks))}
+	for i, r := range all.Ranks {
+		cores, gpus := s.FreeOn(r.Rank)
+		free.Ranks[i] = resources.Rank{Rank: r.Rank, Host: r.Host, Cores: cores, GPUs: gpus}
+	}
+	var down []int
+	for r := range jm.down {
+		down = append(down, r)
+	}
+	sort.Ints(down)
+	jm.st.respond(from, m, &ResourceReply{All: all, Free: free, Down: down, Pending: s.Pending(), Running: s.Running()})
+}
+
+// dropWatcher forgets a results stream whose client went away, and cancels
+// its jobs: nobody would record their results, and a later --resume runs
+// those lines again, so running them now would run them twice.
+func (jm *jobManager) dropWatcher(w *watcher) {
+	if w.gone {
+		return
+	}
+	w.gone = true
+	delete(jm.watchers, w.id)
+	if w.c == nil {
+		delete(jm.remote, remoteKey{w.rank, w.req.Tag})
+	}
+	for id, j := range jm.jobs {
+		if j.w == w {
+			j.w = nil
+			jm.cancelJob(id)
+		}
+	}
+}
+
+// clientGone drops a local client's watchers and attach waits.
+func (jm *jobManager) clientGone(c *client) {
+	for _, w := range jm.watchers {
+		if w.c == c {
+			jm.dropWatcher(w)
+		}
+	}
+	for id, ws := range jm.waiters {
+		kept := ws[:0]
+		for _, w := range ws {
+			if w.from != endpoint(c) {
+				kept = append(kept, w)
+			}
+		}
+		if len(kept) == 0 {
+			delete(jm.waiters, id)
+		} else {
+			jm.waiters[id] = kept
+		}
+	}
+}
+
+func (jm *jobManager) disconnect(from endpoint, m *overlay.Msg) {
+	var d DisconnectNotice
+	if err := m.Decode(&d); err != nil {
+		return
+	}
+	if w := jm.remote[remoteKey{m.Src, d.Tag}]; w != nil {
+		jm.dropWatcher(w)
+	}
+}
+
+// cancelAll starts the end of every job, for shutdown.
+func (jm *jobManager) cancelAll() {
+	for id := range jm.jobs {
+		jm.cancelJob(id)
+	}
+}
+
+// forceEnd ends what is left when the shutdown grace is over: parts on
+// ranks that never answered.
+func (jm *jobManager) forceEnd() {
+	for _, j := range jm.jobs {
+		if j.state == statePending {
+			jm.cancelJob(j.id)
+			continue
+		}
+		for _, p := range j.parts {
+			if !p.done {
+				p.done = true
+				p.res = PartResult{Status: 128 + int(syscall.SIGKILL), Signal: int(syscall.SIGKILL), Canceled: true}
+				j.left--
+			}
+		}
+		j.killed = true
+		jm.complete(j)
+	}
+}
+
+func allocText(a resources.Alloc) (ranks, cores string) {
+	for i, s := range a.Slices {
+		if i > 0 {
+			ranks += ","
+			cores += " "
+		}
+		ranks += fmt.Sprint(s.Rank)
+		cores += s.Cores.String()
+	}
+	return ranks, cores
+}

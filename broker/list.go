@@ -1,0 +1,55 @@
+package broker
+
+import (
+	"sort"
+	"syscall"
+
+	"github.com/fluxtaskfarm/flux/overlay"
+	"github.com/fluxtaskfarm/flux/sched"
+)
+
+func (jm *jobManager) list(from endpoint, m *overlay.Msg) {
+	var req ListRequest
+	if err := m.Decode(&req); err != nil {
+		jm.st.respondErr(from, m, syscall.EPROTO, "job.list: "+err.Error())
+		return
+	}
+	var reply ListReply
+	for _, j := range jm.jobs {
+		reply.Jobs = append(reply.Jobs, jm.info(j))
+	}
+	// Active jobs in id order: the order they were submitted.
+	sort.Slice(reply.Jobs, func(a, b int) bool { return reply.Jobs[a].ID < reply.Jobs[b].ID })
+	if req.All {
+		jm.history.each(func(j *job) { reply.Jobs = append(reply.Jobs, jm.info(j)) })
+	}
+	jm.st.respond(from, m, &reply)
+}
+
+func (jm *jobManager) info(j *job) JobInfo {
+	in := JobInfo{ID: j.id, State: j.state, Name: j.spec.Name, Req: j.spec.Req, Submit: j.submit, Start: j.start}
+	if in.Name == "" && len(j.spec.Argv) > 0 {
+		in.Name = j.spec.Argv[0]
+	}
+	switch j.state {
+	case statePending:
+		in.Start = j.start // zero unless requeued
+		if jm.sched != nil {
+			in.Why = jm.sched.Why(sched.JobID(j.id))
+		}
+	case stateRunning, stateFinished:
+		in.Ranks, in.Cores = allocText(j.alloc)
+	}
+	if r := j.result; r != nil {
+		in.End, in.Status, in.Canceled = r.End, r.Status, r.Canceled
+		switch {
+		case r.Canceled:
+			in.State = "canceled"
+		case r.TimedOut:
+			in.State = "timeout"
+		case r.Status != 0 || r.Err != "":
+			in.State = "failed"
+		}
+	}
+	return in
+}

@@ -1,0 +1,231 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"github.com/fluxtaskfarm/flux/broker/boot"
+	"syscall"
+	"time"
+
+	"github.com/fluxtaskfarm/flux/overlay"
+)
+
+// peer is a neighbouring broker: the parent or a child. Its control stream
+// carries requests, responses and events; its bulk stream carries results
+// and output going up, so a flood of output never delays control traffic.
+type peer struct {
+	rank int
+	link *overlay.Link
+}
+
+func (p *peer) send(m *overlay.Msg, bulk bool) {
+	c := p.link.Control()
+	if bulk {
+		c = p.link.Bulk()
+	}
+	// An error means the link is going; its Done reports that to the loop.
+	_ = c.Send(m)
+}
+
+// deliver makes peer an endpoint.
+func (p *peer) deliver(m *overlay.Msg) { p.send(m, false) }
+
+// linkEvent is news from the link goroutines.
+type linkEvent struct {
+	p      *peer
+	parent bool
+	err    error // the parent could not be reached
+}
+
+// startLinks listens for children (when this rank has any) and dials the
+// parent (when this rank is not 0), in the background.
+func (b *Broker) startLinks() error {
+	ls := b.cfg.Links
+	lc := ls.Link
+	lc.Rank = int32(b.cfg.Rank)
+	if lc.Logf == nil {
+		lc.Logf = b.cfg.Logf
+	}
+	if len(boot.Children(b.cfg.Rank, b.cfg.Size, b.cfg.Fanout)) > 0 {
+		l, err := overlay.ListenLinks(ls.Listen, lc)
+		if err != nil {
+			return fmt.Errorf("rank %d: listening for its children on %s: %w", b.cfg.Rank, ls.Listen, err)
+		}
+		b.listener = l
+		if ls.OnListen != nil {
+			ls.OnListen(l.Addr().String())
+		}
+		go b.acceptChildren(l)
+	}
+	if b.cfg.Rank > 0 {
+		go b.dialParent(ls, lc)
+	}
+	return nil
+}
+
+func (b *Broker) acceptChildren(l *overlay.LinkListener) {
+	for {
+		link, err := l.Accept()
+		if err != nil {
+			return
+		}
+		r := int(link.PeerRank())
+		if boot.Parent(r, b.cfg.Fanout) != b.cfg.Rank || r >= b.cfg.Size {
+			b.cfg.Logf("broker: rank %d: dropped a link from %s claiming rank %d, which is not one of its children",
+				b.cfg.Rank, link.RemoteAddr(), r)
+			link.Close()
+			continue
+		}
+		b.links <- linkEvent{p: &peer{rank: r, link: link}}
+	}
+}
+
+// dialParent keeps trying until the parent answers or the time is up: in a
+// host list the brokers start in any order.
+func (b *Broker) dialParent(ls *LinkSetup, lc overlay.LinkConfig) {
+	timeout := ls.DialTimeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	parent := boot.Parent(b.cfg.Rank, b.cfg.Fanout)
+	var last error
+	for {
+		link, err := overlay.DialLink(ctx, ls.Parent, lc)
+		if err == nil {
+			if int(link.PeerRank()) != parent {
+				link.Close()
+				err = fmt.Errorf("%s is rank %d, not rank %d", ls.Parent, link.PeerRank(), parent)
+			} else {
+				b.links <- linkEvent{p: &peer{rank: parent, link: link}, parent: true}
+				return
+			}
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			b.links <- linkEvent{parent: true, err: fmt.Errorf("rank %d could not reach its parent (rank %d at %s) in %v: %v",
+				b.cfg.Rank, parent, ls.Parent, timeout, last)}
+			return
+		case <-b.quit:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// serve reads a peer's two streams into the loop and reports when the link
+// is gone.
+func (b *Broker) servePeer(p *peer) {
+	read := func(c overlay.Conn, bulk bool) {
+		for {
+			m, err := c.Recv()
+			if err != nil {
+				return
+			}
+			select {
+			case b.reqs <- request{from: p, m: m, bulk: bulk}:
+			case <-b.stopped:
+				return
+			}
+		}
+	}
+	go read(p.link.Control(), false)
+	go read(p.link.Bulk(), true)
+	go func() {
+		<-p.link.Done()
+		select {
+		case b.reqs <- request{from: p, gone: true}:
+		case <-b.stopped:
+		}
+	}()
+}
+
+// link takes a new link into the tree.
+func (st *state) link(le linkEvent) {
+	if le.err != nil {
+		st.fail(le.err)
+		return
+	}
+	p := le.p
+	if st.stopping {
+		p.link.Close()
+		return
+	}
+	if le.parent {
+		st.parent = p
+		st.b.servePeer(p)
+		st.call(0, topicHello, &HelloRequest{Rank: st.rank, Resources: st.b.cfg.Resources.Ranks[0]}, false, nil)
+		close(st.b.ready)
+		return
+	}
+	if old := st.children[p.rank]; old != nil || (st.jm != nil && st.jm.down[p.rank]) {
+		st.b.cfg.Logf("broker: rank %d: rank %d connected again; a lost rank cannot rejoin", st.rank, p.rank)
+		p.link.Close()
+		return
+	}
+	st.children[p.rank] = p
+	st.b.servePeer(p)
+}
+
+// gone handles an endpoint that went away.
+func (st *state) gone(from endpoint) {
+	switch e := from.(type) {
+	case *client:
+		st.clientGone(e)
+	case *peer:
+		if e == st.parent {
+			st.parent = nil
+			if !st.stopping {
+				st.fail(fmt.Errorf("rank %d lost its parent (rank %d): %v", st.rank, e.rank, e.link.Err()))
+			}
+			return
+		}
+		if st.children[e.rank] != e {
+			return
+		}
+		delete(st.children, e.rank)
+		if st.stopping {
+			return
+		}
+		lost := subtree(e.rank, st.size, st.fanout)
+		why := fmt.Sprintf("its link to rank %d broke: %v", st.rank, e.link.Err())
+		set := make(map[int]bool, len(lost))
+		for _, r := range lost {
+			set[r] = true
+		}
+		st.failPending(set, fmt.Sprintf("rank %d lost", e.rank))
+		if st.jm != nil {
+			st.jm.ranksLost(lost, why)
+		} else {
+			st.call(0, topicLost, &LostNotice{Ranks: lost, Why: why}, false, nil)
+		}
+	}
+}
+
+// clientGone forgets a client everywhere: its watchers (whose jobs are
+// canceled), subscriptions, services, and requests proxied for it.
+func (st *state) clientGone(c *client) {
+	if st.jm != nil {
+		st.jm.clientGone(c)
+	}
+	st.ev.clientGone(c)
+	st.mods.clientGone(c)
+	for tag, pr := range st.pending {
+		switch {
+		case pr.origin == endpoint(c):
+			delete(st.pending, tag)
+			if pr.stream && pr.topic == TopicResults {
+				// The job manager is elsewhere: tell it the stream's reader left.
+				st.call(0, topicDisconnect, &DisconnectNotice{Tag: tag}, false, nil)
+			}
+		case pr.via == c:
+			delete(st.pending, tag)
+			st.sendResponse(pr.origin, &overlay.Msg{Type: overlay.Response, Topic: pr.topic, Tag: pr.origTag,
+				Dst: pr.origSrc, Errnum: int32(syscall.ENOSYS), Errstr: "the module providing " + pr.topic + " went away"})
+		}
+	}
+	c.close()
+	st.b.forget(c)
+}

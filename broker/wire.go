@@ -1,0 +1,98 @@
+package broker
+
+import (
+	"time"
+
+	"github.com/fluxtaskfarm/flux/resources"
+)
+
+// The payloads brokers send each other. Like the client topics, a topic and
+// its payload are never changed incompatibly; new fields are optional.
+
+// HelloRequest carries a rank's resources up to rank 0 when it comes online.
+type HelloRequest struct {
+	Rank      int            `msgpack:"rank"`
+	Resources resources.Rank `msgpack:"resources"`
+}
+
+// LostNotice tells rank 0 that ranks were lost (a link broke) and why.
+type LostNotice struct {
+	Ranks []int  `msgpack:"ranks"`
+	Why   string `msgpack:"why"`
+}
+
+// ExecTask is one task of a job part.
+type ExecTask struct {
+	Rank  int   `msgpack:"rank"`
+	Local int   `msgpack:"local"`
+	Cores []int `msgpack:"cores"`
+	GPUs  []int `msgpack:"gpus,omitempty"`
+}
+
+// ExecPart is the share of one job that one rank runs.
+type ExecPart struct {
+	Job          uint64        `msgpack:"job"`
+	Env          int           `msgpack:"env"` // index into ExecStart.Envs
+	Argv         []string      `msgpack:"argv"`
+	Cwd          string        `msgpack:"cwd,omitempty"`
+	TimeLimit    time.Duration `msgpack:"t,omitempty"`
+	Output       string        `msgpack:"output,omitempty"`
+	LabelIO      bool          `msgpack:"label,omitempty"`
+	Stream       bool          `msgpack:"stream,omitempty"`
+	Line         int           `msgpack:"line,omitempty"`
+	Cookie       uint64        `msgpack:"cookie,omitempty"`
+	Tasks        []ExecTask    `msgpack:"tasks"`
+	JobSize      int           `msgpack:"size"`
+	CoresPerTask int           `msgpack:"cpt"`
+}
+
+// ExecStart carries the parts one rank starts in one scheduling pass. The
+// environments are listed once and shared by index, since a batch of jobs
+// from one capacitor has one environment.
+type ExecStart struct {
+	Envs  [][]string `msgpack:"envs"`
+	Parts []ExecPart `msgpack:"parts"`
+}
+
+// ExecAck confirms that a rank has taken its parts.
+type ExecAck struct {
+	Accepted int `msgpack:"accepted"`
+}
+
+// ExecKill signals job parts on one rank.
+type ExecKill struct {
+	Jobs   []uint64 `msgpack:"jobs"`
+	Signal int      `msgpack:"signal"`
+}
+
+// PartResult is how one rank's part of a job ended.
+type PartResult struct {
+	Job      uint64    `msgpack:"job"`
+	Rank     int       `msgpack:"rank"`
+	Status   int       `msgpack:"status"`
+	ExitCode int       `msgpack:"exit"`
+	Signal   int       `msgpack:"signal,omitempty"`
+	TimedOut bool      `msgpack:"timeout,omitempty"`
+	Canceled bool      `msgpack:"canceled,omitempty"`
+	Start    time.Time `msgpack:"start"`
+	End      time.Time `msgpack:"end"`
+	Stdout   []byte    `msgpack:"stdout,omitempty"`
+	Stderr   []byte    `msgpack:"stderr,omitempty"`
+	Err      string    `msgpack:"err,omitempty"`
+}
+
+// ExecDone carries finished parts up to rank 0, batched per loop pass.
+type ExecDone struct {
+	Results []PartResult `msgpack:"results"`
+}
+
+// ExecOutput carries streamed output lines up to rank 0.
+type ExecOutput struct {
+	Lines []OutputLine `msgpack:"lines"`
+}
+
+// DisconnectNotice tells rank 0 that the client behind a proxied job.results
+// stream (this sender's rank and that request's tag) went away.
+type DisconnectNotice struct {
+	Tag uint32 `msgpack:"tag"`
+}
