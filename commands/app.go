@@ -46,6 +46,13 @@ func App() *cli.App {
 			jobsCommand(),
 			cancelCommand(),
 			resourceCommand(),
+			schedSimCommand(),
+			brokerCommand(),
+			keygenCommand(),
+			pingCommand(),
+			eventCommand(),
+			moduleCommand(),
+			rpcCommand(),
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
@@ -86,10 +93,10 @@ func byName(args []string) []string {
 
 // valueFlags take the next word as their value.
 var valueFlags = map[string]bool{
-	"n": true, "N": true, "c": true, "g": true, "t": true, "o": true,
+	"S": true, "n": true, "N": true, "c": true, "g": true, "t": true, "o": true,
 	"ntasks": true, "nodes": true, "cores-per-task": true, "gpus-per-task": true, "time-limit": true,
 	"output": true, "cwd": true, "env": true, "command_file": true, "command-file": true,
-	"joblog": true, "test-size": true, "window": true, "kill-grace": true,
+	"joblog": true, "test-size": true, "window": true, "kill-grace": true, "sched": true, "setattr": true,
 }
 
 // normalizeShortFlags rewrites Flux's attached short options (-n4, -t30s)
@@ -110,6 +117,10 @@ func normalizeShortFlags(args []string) []string {
 		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
 			break
 		}
+		if len(a) > 2 && a[1] == 'S' && a[2] != '=' { // -Skey=value
+			out[i] = "-S=" + a[2:]
+			continue
+		}
 		if len(a) > 2 && a[1] != '-' && !strings.Contains(a, "=") && valueFlags[a[1:2]] {
 			out[i] = a[:2] + "=" + a[2:]
 			continue
@@ -124,7 +135,8 @@ func normalizeShortFlags(args []string) []string {
 
 func isCommand(s string) bool {
 	switch s {
-	case "start", "capacitor", "submit", "run", "jobs", "cancel", "resource", "list":
+	case "start", "capacitor", "submit", "run", "jobs", "cancel", "resource", "list", "broker", "keygen",
+		"ping", "event", "pub", "sub", "module", "load", "remove", "sched-sim", "rpc":
 		return true
 	}
 	return false

@@ -16,13 +16,13 @@ import (
 
 func capacitorCommand() *cli.Command {
 	flags := append([]cli.Flag{
-		&cli.StringSliceFlag{Name: "command_file", Aliases: []string{"command-file", "f"},
+		&cli.StringSliceFlag{Name: "command_file", Aliases: []string{"command-file"},
 			Usage: "read command lines from FILE (repeatable; - is standard input); default: standard input"},
 		&cli.StringFlag{Name: "joblog", Usage: "write a GNU parallel style job log (Seq Host Starttime JobRuntime Send Receive Exitval Signal Command)"},
 		&cli.BoolFlag{Name: "resume", Usage: "skip lines the --joblog says already finished (matched by line number and content)"},
 		&cli.BoolFlag{Name: "resume-failed", Usage: "like --resume, but run the lines that failed again too"},
 		&cli.BoolFlag{Name: "line-buffer", Usage: "print output lines as they come instead of each task's output at once"},
-		&cli.BoolFlag{Name: "tag", Aliases: []string{"P"}, Usage: "prefix every output line with its input line number"},
+		&cli.BoolFlag{Name: "label-io", Aliases: []string{"P", "tag"}, Usage: "prefix every output line with its input line number (a line's own --label-io adds the task rank)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar and no summary line"},
 		&cli.IntFlag{Name: "window", Value: 8192, Usage: "lines in flight at most (memory is bounded by this, not by the input's length)"},
 	}, jobFlags()...)
@@ -81,7 +81,7 @@ func capacitorAction(c *cli.Context) error {
 		Resume:       c.Bool("resume") || c.Bool("resume-failed"),
 		ResumeFailed: c.Bool("resume-failed"),
 		LineBuffer:   c.Bool("line-buffer"),
-		Tag:          c.Bool("tag"),
+		Tag:          c.Bool("label-io"),
 		Quiet:        c.Bool("quiet"),
 		Progress:     term.IsTerminal(int(os.Stderr.Fd())),
 		Window:       c.Int("window"),

@@ -15,16 +15,21 @@ import (
 // the capacitor they are the defaults of every line).
 func jobFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "ntasks", Aliases: []string{"n"}, Usage: "number of tasks (default: 1, or one per node with -N)"},
-		&cli.IntFlag{Name: "nodes", Aliases: []string{"N"}, Usage: "number of nodes to spread the tasks over"},
-		&cli.IntFlag{Name: "cores-per-task", Aliases: []string{"c"}, Usage: "cores per task (default 1); sets OMP_NUM_THREADS"},
-		&cli.IntFlag{Name: "gpus-per-task", Aliases: []string{"g"}, Usage: "GPUs per task; sets CUDA_VISIBLE_DEVICES"},
+		&cli.IntFlag{Name: "ntasks", Aliases: []string{"n"}, DefaultText: "1, or one per node with -N", Usage: "number of tasks"},
+		&cli.IntFlag{Name: "nodes", Aliases: []string{"N"}, DefaultText: "as few as fit", Usage: "number of nodes to spread the tasks over"},
+		&cli.IntFlag{Name: "cores-per-task", Aliases: []string{"c"}, DefaultText: "1", Usage: "cores per task; sets OMP_NUM_THREADS"},
+		&cli.IntFlag{Name: "gpus-per-task", Aliases: []string{"g"}, DefaultText: "none", Usage: "GPUs per task; sets CUDA_VISIBLE_DEVICES"},
 		&cli.StringFlag{Name: "time-limit", Aliases: []string{"t"}, Usage: "time limit: 30s, 2m, 1h, or a number of minutes; SIGTERM at the limit, SIGKILL after a grace period"},
 		&cli.StringFlag{Name: "cwd", Usage: "working directory of the tasks"},
 		&cli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE to set, or KEY to copy from this environment (repeatable)"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the tasks' stdout and stderr to this file; {{id}} job id, {{line}} line number, {{task.id}} task rank"},
-		&cli.BoolFlag{Name: "label-io", Usage: "prefix each output line with the task rank"},
 	}
+}
+
+// labelIOFlag is submit's and run's --label-io: label output with the task
+// rank. (flux-capacitor's --label-io labels with the input line number.)
+func labelIOFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "label-io", Usage: "prefix each output line with the task rank"}
 }
 
 // jobDefaults reads the job flags; a bad value is a usage error (exit 2).
@@ -34,9 +39,11 @@ func jobDefaults(c *cli.Context) (capacitor.Defaults, error) {
 			Nodes: c.Int("nodes"), Tasks: c.Int("ntasks"),
 			CoresPerTask: c.Int("cores-per-task"), GPUsPerTask: c.Int("gpus-per-task"),
 		},
-		Cwd:     c.String("cwd"),
-		Output:  c.String("output"),
-		LabelIO: c.Bool("label-io"),
+		Cwd:    c.String("cwd"),
+		Output: c.String("output"),
+	}
+	if c.Command.Name != "capacitor" {
+		d.LabelIO = c.Bool("label-io")
 	}
 	for flag, v := range map[string]int{"-n": d.Req.Tasks, "-N": d.Req.Nodes, "-c": d.Req.CoresPerTask} {
 		if c.IsSet(longName(flag)) && v < 1 {

@@ -93,4 +93,3 @@ func hostList(hosts []string) string {
 	sort.Strings(h)
 	return strings.Join(h, ",")
 }
-

@@ -19,7 +19,7 @@ func runCommand() *cli.Command {
 		Description: `Like flux submit, but waits: the tasks' output is printed line by line as it comes (with
 --label-io each line starts with the task rank), and flux run exits with the job's status: the
 largest exit code of its tasks, or 128+signal. Ctrl-C cancels the job.`,
-		Flags:  jobFlags(),
+		Flags:  append(jobFlags(), labelIOFlag()),
 		Action: runAction,
 	}
 }
@@ -35,13 +35,13 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	defer client.Close()
-	results, err := client.Stream(context.Background(), broker.TopicResults, nil)
+	results, watcher, err := broker.WatchResults(client)
 	if err != nil {
 		return exitf(1, "flux run: %v", err)
 	}
 	defer results.Close()
 	var reply broker.SubmitReply
-	req := broker.SubmitRequest{Env: os.Environ(), Jobs: []broker.Jobspec{spec}, Watch: true}
+	req := broker.SubmitRequest{Env: os.Environ(), Jobs: []broker.Jobspec{spec}, Watcher: watcher}
 	if err := client.RPC(context.Background(), broker.TopicSubmit, &req, &reply); err != nil {
 		return exitf(1, "flux run: %v", err)
 	}

@@ -10,57 +10,70 @@ import (
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
-	"github.com/fluxtaskfarm/flux/overlay"
-	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/broker/boot"
 	"github.com/urfave/cli/v2"
 )
 
 func startCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "start",
-		Usage:     "start an instance on the local cores and run CMD inside it",
-		UsageText: "flux start [--test-size=N] [CMD [ARGS...]]",
+		Usage:     "start an instance on this host and run CMD inside it",
+		UsageText: "flux start [--test-size=N] [-S KEY=VALUE...] [--sched POLICY] [CMD [ARGS...]]",
 		Description: `Starts an instance on the cores this process may use (its CPU affinity mask), listening on a
 unix socket in a private (0700) directory, and runs CMD with FLUX_URI naming it, so flux submit,
 flux run, flux jobs, flux cancel, flux resource list and flux-capacitor inside CMD use this
 instance. Without CMD it runs an interactive $SHELL. When CMD exits, jobs still running are killed
-and flux start exits with CMD's exit status.`,
+and flux start exits with CMD's exit status.
+
+--test-size=N starts N brokers on this host, linked by TCP on 127.0.0.1 as a tree (fanout from
+-Stbon.fanout, default 32), each offering all local cores: one instance of N ranks, the way a
+multi-node instance behaves, for tests.`,
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "test-size", Value: 1, Usage: "number of brokers to start on this host (only 1 for now)"},
+			&cli.IntFlag{Name: "test-size", Value: 1, Usage: "number of brokers to start on this host"},
+			attrFlag(),
+			schedFlag(),
 		},
 		Action: startAction,
 	}
 }
 
 func startAction(c *cli.Context) error {
-	if n := c.Int("test-size"); n != 1 {
-		return exitf(2, "flux start: --test-size=%d: this build runs one broker per instance; use --test-size=1", n)
+	attrs, err := boot.ParseAttrs(c.StringSlice("setattr"))
+	if err == nil {
+		err = attrs.Validate()
 	}
-	res, err := resources.Discover()
 	if err != nil {
-		return exitf(1, "flux start: discovering local resources: %v", err)
+		return exitf(2, "flux start: %v", err)
 	}
-	b, err := broker.New(broker.Config{Resources: res})
+	so, err := schedOptions(c)
+	if err != nil {
+		return exitf(2, "flux start: %v", err)
+	}
+	n := c.Int("test-size")
+	if n < 1 || n > 1024 {
+		return exitf(2, "flux start: --test-size=%d: give a number of brokers from 1 to 1024", n)
+	}
+	var in *broker.Instance
+	stop := func() {}
+	if n == 1 {
+		in, err = broker.Boot(broker.BootOptions{Attrs: attrs, Sched: so})
+		if err == nil {
+			stop = func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				in.Close(ctx)
+			}
+		}
+	} else {
+		in, stop, err = startTestInstance(n, attrs, so)
+	}
 	if err != nil {
 		return exitf(1, "flux start: %v", err)
 	}
-	dir, err := os.MkdirTemp("", "flux-")
-	if err != nil {
+	defer stop()
+	if err := in.WaitReadyTimeout(60 * time.Second); err != nil {
 		return exitf(1, "flux start: %v", err)
 	}
-	defer os.RemoveAll(dir)
-	l, uri, err := overlay.ListenLocal(dir)
-	if err != nil {
-		return exitf(1, "flux start: %v", err)
-	}
-	b.ServeListener(l)
-	defer func() {
-		l.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		b.Shutdown(ctx)
-	}()
-
 	argv := c.Args().Slice()
 	if len(argv) == 0 {
 		sh := os.Getenv("SHELL")
@@ -69,13 +82,14 @@ func startAction(c *cli.Context) error {
 		}
 		argv = []string{sh}
 	}
-	return runInitialProgram(argv, uri)
+	return runInitialProgram(argv, in.URI, in.Done())
 }
 
 // runInitialProgram runs CMD in the foreground with FLUX_URI set and returns
 // its exit status. Ctrl-C reaches CMD from the terminal; flux start itself
-// ignores it and forwards SIGTERM and SIGHUP.
-func runInitialProgram(argv []string, uri string) error {
+// ignores it and forwards SIGTERM and SIGHUP. If the instance dies first,
+// CMD gets SIGTERM.
+func runInitialProgram(argv []string, uri string, instanceDone <-chan struct{}) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "FLUX_URI="+uri)
@@ -96,6 +110,10 @@ func runInitialProgram(argv []string, uri string) error {
 			if s != syscall.SIGINT {
 				cmd.Process.Signal(s)
 			}
+		case <-instanceDone:
+			instanceDone = nil
+			os.Stderr.WriteString("flux start: the instance stopped; ending " + argv[0] + "\n")
+			cmd.Process.Signal(syscall.SIGTERM)
 		case err := <-waited:
 			return statusOf(cmd.ProcessState, err)
 		}

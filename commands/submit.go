@@ -18,7 +18,7 @@ func submitCommand() *cli.Command {
 the resources asked for. The job id is printed; follow it with flux jobs, flux cancel ID, or collect
 its output and exit status with flux run instead. Output not sent to a file (-o) is kept by the
 instance for the last 1000 jobs.`,
-		Flags:  jobFlags(),
+		Flags:  append(jobFlags(), labelIOFlag()),
 		Action: submitAction,
 	}
 }
