@@ -90,10 +90,10 @@ func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
 	}
 	defer rep.close()
 
-	results, err := c.Stream(context.Background(), broker.TopicResults, nil)
+	results, watcher, err := broker.WatchResults(c)
 	if err != nil {
 		closeInputs(ins)
-		return Summary{}, fmt.Errorf("cannot watch results: %w", err)
+		return Summary{}, err
 	}
 	defer results.Close()
 
@@ -122,7 +122,7 @@ func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
 		}
 	}()
 
-	r := &runner{cfg: cfg, client: c, rep: rep, inflight: make(map[uint64]*pending),
+	r := &runner{cfg: cfg, client: c, rep: rep, watcher: watcher, inflight: make(map[uint64]*pending),
 		replies: make(chan submitReply, 64)}
 	return r.loop(ctx, items, batches, streamErr, stopSource, src)
 }
@@ -130,6 +130,7 @@ func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
 type runner struct {
 	cfg         Config
 	client      *overlay.Client
+	watcher     uint64 // the job.results stream our jobs report on
 	rep         *reporter
 	inflight    map[uint64]*pending // by line number (the job's cookie)
 	replies     chan submitReply
@@ -184,7 +185,7 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches chan *brok
 
 // submit sends one batch of lines; bad lines get their final record now.
 func (r *runner) submit(batch []item) {
-	req := broker.SubmitRequest{Env: r.cfg.Env, Watch: true, Jobs: make([]broker.Jobspec, 0, len(batch))}
+	req := broker.SubmitRequest{Env: r.cfg.Env, Watcher: r.watcher, Jobs: make([]broker.Jobspec, 0, len(batch))}
 	jobs := make([]*pending, 0, len(batch))
 	now := time.Now()
 	for i := range batch {
