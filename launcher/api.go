@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"os"
 	"time"
 )
 
@@ -10,6 +11,12 @@ type Task struct {
 	LocalID int   // task index on this node (FLUX_TASK_LOCAL_ID)
 	Cores   []int // CPU ids this task's processes are bound to (CPU affinity); empty = no binding
 	GPUs    []int // GPU ids -> CUDA_VISIBLE_DEVICES="0,1" (only set when len>0)
+	// Env is added to this task's environment (PMI_FD, PMI_RANK, PMI_SIZE);
+	// the names must not be in the base environment (PMI_* never are).
+	Env []string
+	// Files are inherited by the task as fds 3, 4, ...; the launcher closes
+	// its copies once the task has started (or failed to).
+	Files []*os.File
 }
 
 // OutputMode says where a job's stdout and stderr go.
@@ -99,6 +106,14 @@ type Options struct {
 	// "[flux: output truncated at 4 MiB; use -o FILE or --line-buffer]\n" is
 	// appended.
 	OutputLimit int
+	// Simulate, when > 0, is simulated execution (Flux's
+	// -Sexec.test.run_duration): Launch forks nothing, every job "runs" for
+	// Simulate (all its tasks; less if Spec.TimeLimit is shorter, which then
+	// ends it as a time limit does) and ends with Status 0, Start and End
+	// set, no output and no pids. Kill with a terminating signal and
+	// Shutdown end it at once with Status 128+signal and Canceled. See
+	// simulate.go.
+	Simulate time.Duration
 }
 
 const (

@@ -44,6 +44,10 @@ func newEnvBase(env []string) envBase {
 			strings.HasPrefix(kv, envRank) || strings.HasPrefix(kv, envSize) ||
 			strings.HasPrefix(kv, envLocalID)):
 			continue
+		case strings.HasPrefix(kv, "PMI_"):
+			// A submitter's own PMI connection (it ran under srun or
+			// mpiexec) means nothing to our tasks; theirs is in Task.Env.
+			continue
 		}
 		b.vars = append(b.vars, kv)
 	}
@@ -71,7 +75,7 @@ func taskEnv(b *envBase, jobVars []string, spec *Spec, t *Task) []string {
 	case b.cuda != "":
 		env = append(env, b.cuda)
 	}
-	return env
+	return append(env, t.Env...)
 }
 
 func jobEnv(spec *Spec) []string {

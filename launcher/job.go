@@ -187,6 +187,10 @@ func (j *job) timeout() {
 // counts as canceled (if anything was still alive) and tasks not yet forked
 // will not be, or get sig as soon as they are.
 func (j *job) signal(sig syscall.Signal, stop bool) {
+	if j.l.opt.Simulate > 0 {
+		simSignal(j, sig, stop) // no process group to signal
+		return
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	alive := j.signalLocked(sig)

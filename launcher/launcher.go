@@ -46,6 +46,10 @@ func New(opt Options) *Launcher {
 // and every output pipe is drained — also when nothing could be started, with
 // Result.Err saying why.
 func (l *Launcher) Launch(spec *Spec, done func(*Result)) {
+	if l.opt.Simulate > 0 {
+		l.simulate(spec, done)
+		return
+	}
 	j := newJob(l, spec, done)
 	l.running.Add(1)
 	if !l.admit(j, false) || !j.prepare() || !l.admit(j, true) {

@@ -614,3 +614,31 @@ func TestNoZombies(t *testing.T) {
 		t.Errorf("wait4(-1) = %d, %v: a child was left unreaped", pid, err)
 	}
 }
+
+// A task inherits Task.Files as fds 3... and gets Task.Env; PMI_* of the
+// base environment never reaches it.
+func TestTaskFilesAndEnv(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	l := New(Options{})
+	spec := &Spec{
+		JobID: 77, Argv: []string{"sh", "-c", `echo "fd3 $EXTRA $PMI_FD" >&3; echo "stale=${PMI_RANK:-none}"`},
+		Env:   []string{"PATH=/usr/bin:/bin", "PMI_RANK=9", "PMI_FD=99"},
+		Tasks: []Task{{Rank: 0, Env: []string{"EXTRA=yes", "PMI_FD=3"}, Files: []*os.File{w}}},
+	}
+	res := run(t, l, spec)
+	if res.Status != 0 {
+		t.Fatalf("status %d: %s %s", res.Status, res.Err, res.Stderr)
+	}
+	buf := make([]byte, 64)
+	n, _ := r.Read(buf)
+	if got := string(buf[:n]); got != "fd3 yes 3\n" {
+		t.Errorf("fd 3 got %q", got)
+	}
+	if got := string(res.Stdout); got != "stale=none\n" {
+		t.Errorf("stdout %q: a PMI_* variable of the base environment leaked", got)
+	}
+}

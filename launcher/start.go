@@ -21,6 +21,11 @@ var sysAttr = syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 func (j *job) fork(i int, s *spawner) {
 	t := &j.tasks[i]
 	spec := j.spec
+	defer func() { // the child has its copies (or will never run)
+		for _, f := range t.Files {
+			f.Close()
+		}
+	}()
 	j.mu.Lock()
 	sig := j.lateSig
 	j.mu.Unlock()
@@ -78,10 +83,18 @@ func (j *job) fork(i int, s *spawner) {
 		j.taskFailed(t, statusSetup, 0, fmt.Sprintf("task %d: cannot bind to cores %s: %v", t.Rank, joinInts(t.Cores), err))
 		return
 	}
+	fds := files[:]
+	if len(t.Files) > 0 {
+		fds = make([]uintptr, 3, 3+len(t.Files))
+		copy(fds, files[:])
+		for _, f := range t.Files {
+			fds = append(fds, f.Fd())
+		}
+	}
 	pid, err := syscall.ForkExec(j.file, spec.Argv, &syscall.ProcAttr{
 		Dir:   spec.Cwd,
 		Env:   taskEnv(j.env, j.jobVars, spec, &t.Task),
-		Files: files[:],
+		Files: fds,
 		Sys:   &sysAttr,
 	})
 	closeChild()
