@@ -26,6 +26,8 @@ type Client struct {
 
 	closeOnce  sync.Once
 	readerDone chan struct{}
+
+	serve atomic.Pointer[func(*Msg)] // OnRequest's function (client_serve.go); nil = answer ENOSYS
 }
 
 // call is one outstanding request. complete is run by the reader goroutine
@@ -178,9 +180,12 @@ func (c *Client) readLoop() {
 				(*fn)(m)
 			}
 		case Request:
-			if m.Flags&FlagNoResponse == 0 && m.Tag != 0 {
-				// Clients serve nothing. Answer from a fresh goroutine: the
-				// reader must never wait on the writer (STYLE.md 5).
+			if fn := c.serve.Load(); fn != nil && *fn != nil {
+				(*fn)(m) // client_serve.go
+			} else if m.Flags&FlagNoResponse == 0 && m.Tag != 0 {
+				// A client without OnRequest serves nothing. Answer from a
+				// fresh goroutine: the reader must never wait on the writer
+				// (STYLE.md 5).
 				resp := m.RespondError(syscall.ENOSYS, fmt.Sprintf("a client serves no requests (topic %q)", m.Topic))
 				go c.conn.Send(resp)
 			}

@@ -387,11 +387,22 @@ func ListenLinks(addr string, cfg LinkConfig) (*LinkListener, error) {
 }
 
 func listenLinks(addr string, cfg LinkConfig, limit int) (*LinkListener, error) {
-	cfg = cfg.withDefaults()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("overlay: cannot listen for broker links on %s: %w", addr, err)
 	}
+	return serveLinks(ln, cfg, limit), nil
+}
+
+// ServeLinks accepts broker links on a listener the caller bound already: a
+// broker bootstrapped through PMI must publish its port before it knows the
+// instance key.
+func ServeLinks(ln net.Listener, cfg LinkConfig) *LinkListener {
+	return serveLinks(ln, cfg, maxHandshakes)
+}
+
+func serveLinks(ln net.Listener, cfg LinkConfig, limit int) *LinkListener {
+	cfg = cfg.withDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &LinkListener{
 		ln:     ln,
@@ -403,7 +414,7 @@ func listenLinks(addr string, cfg LinkConfig, limit int) (*LinkListener, error) 
 	}
 	l.wg.Add(1)
 	go l.acceptLoop()
-	return l, nil
+	return l
 }
 
 // Addr is the address the listener is bound to.
