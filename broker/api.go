@@ -33,6 +33,8 @@ const (
 	topicExecDone   = "exec.done"       // ExecDone: finished parts, up to rank 0 (bulk stream)
 	topicExecOutput = "exec.output"     // ExecOutput: streamed lines, up to rank 0 (bulk stream)
 	topicDisconnect = "job.disconnect"  // DisconnectNotice: a proxied results stream's client went away
+	topicPMIExch    = "pmi.exchange"    // PMIExchange -> PMIExchangeReply, at rank 0, per barrier
+	topicExecAbort  = "exec.abort"      // ExecAbort: a task called PMI abort
 )
 
 // EventJobState is the topic of job state events: one event per burst of
@@ -54,6 +56,7 @@ type Jobspec struct {
 	LabelIO   bool              `msgpack:"label,omitempty"`
 	Stream    bool              `msgpack:"stream,omitempty"` // deliver output lines as they come (needs Watch)
 	Line      int               `msgpack:"line,omitempty"`   // input line number for {{line}}
+	PMI       string            `msgpack:"pmi,omitempty"`    // "" serve PMI-1 to jobs of several tasks; "off" never; "on" also to one task
 	Name      string            `msgpack:"name,omitempty"`   // shown by flux jobs
 }
 

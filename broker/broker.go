@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"net"
 	"errors"
 	"fmt"
 	"log"
@@ -38,6 +39,7 @@ type Config struct {
 type LinkSetup struct {
 	Link        overlay.LinkConfig // key, session, encryption, heartbeat
 	Listen      string             // "host:port" to accept children on; "" when it has none
+	Listener    net.Listener       // or a listener bound already (PMI boot publishes its port first)
 	Parent      string             // the parent's "host:port" (rank > 0)
 	DialTimeout time.Duration      // how long to keep trying to reach the parent (default 60s)
 	OnListen    func(addr string)  // called with the bound address (tests listen on :0)
@@ -55,6 +57,7 @@ type Broker struct {
 	kills   chan uint64           // cancel escalation timers -> loop
 	links   chan linkEvent        // link goroutines -> loop
 	exited  chan moduleExit       // module processes -> loop
+	calls   chan func()           // work other goroutines hand the loop (PMI servers)
 	quit    chan struct{}         // closed by Shutdown
 	once    sync.Once
 	stopped chan struct{} // closed when the loop has ended
@@ -133,6 +136,7 @@ func New(cfg Config) (*Broker, error) {
 		kills:    make(chan uint64, 64),
 		links:    make(chan linkEvent, 64),
 		exited:   make(chan moduleExit, 16),
+		calls:    make(chan func(), 256),
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		ready:    make(chan struct{}),
@@ -271,6 +275,8 @@ func (b *Broker) loop() {
 			st.link(le)
 		case me := <-b.exited:
 			st.moduleExited(me)
+		case fn := <-b.calls:
+			fn()
 		case <-quit:
 			quit = nil // switch this case off; drain from now on
 			st.beginShutdown()

@@ -1,10 +1,13 @@
 package broker
 
 import (
+	"fmt"
+	"os"
 	"syscall"
 
 	"github.com/fluxtaskfarm/flux/launcher"
 	"github.com/fluxtaskfarm/flux/overlay"
+	"github.com/fluxtaskfarm/flux/pmi"
 )
 
 // execService runs this rank's parts of jobs, whoever placed them: rank 0's
@@ -13,14 +16,17 @@ import (
 // the bulk stream, so task output never delays a control message.
 type execService struct {
 	st      *state
-	running map[uint64]bool      // job ids with a part running here
-	upDone  []PartResult         // finished parts not yet sent up
-	upLines []OutputLine         // streamed lines not yet sent up
-	envs    map[*string][]string // environments with this broker's FLUX_URI, by the submitted slice
+	running map[uint64]bool        // job ids with a part running here
+	pmi     map[uint64]*pmi.Server // PMI servers of the parts running here
+	aborted map[uint64]int         // job id -> PMI abort code of a part running here
+	upDone  []PartResult           // finished parts not yet sent up
+	upLines []OutputLine           // streamed lines not yet sent up
+	envs    map[*string][]string   // environments with this broker's FLUX_URI, by the submitted slice
 }
 
 func newExecService(st *state) *execService {
-	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[*string][]string)}
+	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[*string][]string),
+		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int)}
 }
 
 // taskEnv is env with FLUX_URI naming this broker, so that a task can talk
@@ -67,8 +73,80 @@ func (x *execService) start(p *ExecPart, env []string) {
 	default:
 		spec.Output = launcher.Capture
 	}
+	if p.PMI {
+		if err := x.servePMI(p, spec); err != nil {
+			b.cfg.Logf("broker: job %d: cannot serve PMI: %v", p.Job, err)
+		}
+	}
 	x.running[p.Job] = true
 	b.launcher.Launch(spec, b.onDone)
+}
+
+// servePMI gives every task of the part a PMI-1 connection (PMI_FD=3) to a
+// server of its own. Barriers exchange the puts through rank 0, abort kills
+// the whole job.
+func (x *execService) servePMI(p *ExecPart, spec *launcher.Spec) error {
+	b, job, rank := x.st.b, p.Job, x.st.rank
+	ranks := make([]int, len(p.Tasks))
+	for i, t := range p.Tasks {
+		ranks[i] = t.Rank
+	}
+	srv, err := pmi.NewServer(pmi.ServerConfig{
+		KVSName: fmt.Sprintf("flux-%d", job), Size: p.JobSize, Ranks: ranks, Mapping: p.Mapping, Logf: b.cfg.Logf,
+		Exchange: func(epoch int, puts map[string]string, done func(map[string]string, error)) {
+			b.calls <- func() { x.st.pmiExchange(&PMIExchange{Job: job, Epoch: epoch, Rank: rank, Puts: puts}, done) }
+		},
+		Abort: func(task, code int, msg string) {
+			b.calls <- func() { x.st.abort(&ExecAbort{Job: job, Rank: task, Code: code, Msg: msg}) }
+		},
+	})
+	if err != nil {
+		return err
+	}
+	for i := range spec.Tasks {
+		f, err := srv.TaskFile(i)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		spec.Tasks[i].Files = []*os.File{f}
+		spec.Tasks[i].Env = srv.TaskEnv(i, 3)
+	}
+	x.pmi[job] = srv
+	return nil
+}
+
+// pmiExchange sends a barrier's puts to rank 0 and hands back every part's.
+func (st *state) pmiExchange(ex *PMIExchange, done func(map[string]string, error)) {
+	if st.jm != nil {
+		st.jm.exchange(ex, func(kvs map[string]string) { done(kvs, nil) })
+		return
+	}
+	st.call(0, topicPMIExch, ex, false, func(m *overlay.Msg, err error) {
+		var r PMIExchangeReply
+		if err == nil {
+			err = m.Decode(&r)
+		}
+		done(r.KVS, err)
+	})
+}
+
+// abort ends a job whose task called PMI abort: this part at once, the rest
+// through rank 0, and the job's status is the code.
+func (st *state) abort(a *ExecAbort) {
+	x := st.exec
+	if !x.running[a.Job] {
+		return
+	}
+	if _, seen := x.aborted[a.Job]; !seen {
+		x.aborted[a.Job] = a.Code
+	}
+	x.kill([]uint64{a.Job}, syscall.SIGKILL)
+	if st.jm != nil {
+		st.jm.abort(a)
+		return
+	}
+	st.call(0, topicExecAbort, a, false, nil)
 }
 
 func (b *Broker) onDone(res *launcher.Result) { b.done <- res }
@@ -86,7 +164,13 @@ func (st *state) launched(res *launcher.Result) {
 	}
 	x := st.exec
 	delete(x.running, res.JobID)
-	pr := PartResult{
+	if srv := x.pmi[res.JobID]; srv != nil {
+		srv.Close()
+		delete(x.pmi, res.JobID)
+	}
+	abort := x.aborted[res.JobID]
+	delete(x.aborted, res.JobID)
+	pr := PartResult{Abort: abort,
 		Job: res.JobID, Rank: st.rank, Status: res.Status, ExitCode: res.ExitCode, Signal: res.Signal,
 		TimedOut: res.TimedOut, Canceled: res.Canceled, Start: res.Start, End: res.End,
 		Stdout: res.Stdout, Stderr: res.Stderr, Err: res.Err,

@@ -59,8 +59,12 @@ func Boot(opts BootOptions) (*Instance, error) {
 		if session, err = configBoot(a, &cfg); err != nil {
 			return nil, err
 		}
+	case boot.MethodPMI:
+		if session, err = pmiBoot(a, &cfg); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("boot.method=%s is not available in this build; use single or config", method)
+		return nil, fmt.Errorf("boot.method=%s is not available in this build; use single, config or pmi", method)
 	}
 	dir, err := os.MkdirTemp("", fmt.Sprintf("flux-%s-%d-", session, cfg.Rank))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluxtaskfarm/flux/overlay"
+	"github.com/fluxtaskfarm/flux/pmi"
 	"github.com/fluxtaskfarm/flux/resources"
 	"github.com/fluxtaskfarm/flux/sched"
 )
@@ -75,6 +76,8 @@ type job struct {
 	result  *JobResult    // set once ended
 	killed  bool          // canceled while running
 	lostWhy string        // a rank it ran on was lost
+	pmi     *pmiRound     // the PMI barrier in progress
+	abort   *ExecAbort    // the first PMI abort of one of its tasks
 }
 
 type part struct {
@@ -287,6 +290,14 @@ func (jm *jobManager) partOf(j *job, si, firstTask int) *ExecPart {
 		Output: j.spec.Output, LabelIO: j.spec.LabelIO, Stream: j.spec.Stream && j.w != nil,
 		Line: j.spec.Line, Cookie: j.spec.Cookie, JobSize: a.Tasks(), CoresPerTask: a.CoresPerTask,
 		Tasks: make([]ExecTask, sl.Tasks),
+		PMI:   j.spec.PMI == "on" || (j.spec.PMI != "off" && a.Tasks() > 1),
+	}
+	if p.PMI {
+		perNode := make([]int, len(a.Slices))
+		for i, s := range a.Slices {
+			perNode[i] = s.Tasks
+		}
+		p.Mapping = pmi.ProcessMapping(perNode)
 	}
 	for local := 0; local < sl.Tasks; local++ {
 		p.Tasks[local] = ExecTask{Rank: firstTask + local, Local: local,
@@ -432,6 +443,25 @@ func (jm *jobManager) complete(j *job) {
 	}
 	if j.lostWhy != "" && r.Status == 0 {
 		r.Status, r.ExitCode = 1, 1
+	}
+	if j.abort == nil {
+		for _, rank := range ranks {
+			if code := j.parts[rank].res.Abort; code != 0 {
+				j.abort = &ExecAbort{Job: j.id, Rank: -1, Code: code}
+				break
+			}
+		}
+	}
+	if a := j.abort; a != nil {
+		r.Status, r.ExitCode, r.Signal, r.Canceled = a.Code, a.Code, 0, false
+		if a.Rank >= 0 {
+			r.Err = fmt.Sprintf("task %d called PMI abort with exit code %d", a.Rank, a.Code)
+		} else {
+			r.Err = fmt.Sprintf("a task called PMI abort with exit code %d", a.Code)
+		}
+		if a.Msg != "" {
+			r.Err += ": " + a.Msg
+		}
 	}
 	if r.Start.IsZero() {
 		r.Start = j.start

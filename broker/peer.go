@@ -46,7 +46,15 @@ func (b *Broker) startLinks() error {
 	if lc.Logf == nil {
 		lc.Logf = b.cfg.Logf
 	}
-	if len(boot.Children(b.cfg.Rank, b.cfg.Size, b.cfg.Fanout)) > 0 {
+	switch {
+	case len(boot.Children(b.cfg.Rank, b.cfg.Size, b.cfg.Fanout)) == 0:
+		if ls.Listener != nil {
+			ls.Listener.Close()
+		}
+	case ls.Listener != nil:
+		b.listener = overlay.ServeLinks(ls.Listener, lc)
+		go b.acceptChildren(b.listener)
+	default:
 		l, err := overlay.ListenLinks(ls.Listen, lc)
 		if err != nil {
 			return fmt.Errorf("rank %d: listening for its children on %s: %w", b.cfg.Rank, ls.Listen, err)

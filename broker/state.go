@@ -94,6 +94,8 @@ func newState(b *Broker) (*state, error) {
 			topicExecDone:   jm.execDone,
 			topicExecOutput: jm.execOutput,
 			topicDisconnect: jm.disconnect,
+			topicPMIExch:    jm.exchangeRequest,
+			topicExecAbort:  jm.abortRequest,
 		} {
 			st.handlers[topic] = h
 		}

@@ -44,6 +44,8 @@ type ExecPart struct {
 	Tasks        []ExecTask    `msgpack:"tasks"`
 	JobSize      int           `msgpack:"size"`
 	CoresPerTask int           `msgpack:"cpt"`
+	PMI          bool          `msgpack:"pmi,omitempty"`     // serve PMI-1 to the tasks
+	Mapping      string        `msgpack:"mapping,omitempty"` // PMI_process_mapping of the whole job
 }
 
 // ExecStart carries the parts one rank starts in one scheduling pass. The
@@ -79,6 +81,7 @@ type PartResult struct {
 	Stdout   []byte    `msgpack:"stdout,omitempty"`
 	Stderr   []byte    `msgpack:"stderr,omitempty"`
 	Err      string    `msgpack:"err,omitempty"`
+	Abort    int       `msgpack:"abort,omitempty"` // a task called PMI abort with this code
 }
 
 // ExecDone carries finished parts up to rank 0, batched per loop pass.
@@ -95,4 +98,27 @@ type ExecOutput struct {
 // stream (this sender's rank and that request's tag) went away.
 type DisconnectNotice struct {
 	Tag uint32 `msgpack:"tag"`
+}
+
+// PMIExchange carries one part's PMI puts of one barrier to rank 0, which
+// answers when every part of the job has sent its own, with all of them.
+type PMIExchange struct {
+	Job   uint64            `msgpack:"job"`
+	Epoch int               `msgpack:"epoch"`
+	Rank  int               `msgpack:"rank"`
+	Puts  map[string]string `msgpack:"puts"`
+}
+
+// PMIExchangeReply is every part's puts of that barrier.
+type PMIExchangeReply struct {
+	KVS map[string]string `msgpack:"kvs"`
+}
+
+// ExecAbort tells rank 0 that a task called PMI abort: the whole job is
+// killed and ends with the code.
+type ExecAbort struct {
+	Job  uint64 `msgpack:"job"`
+	Rank int    `msgpack:"rank"`
+	Code int    `msgpack:"code"`
+	Msg  string `msgpack:"msg,omitempty"`
 }

@@ -48,6 +48,7 @@ var KnownAttrs = []AttrDoc{
 	{"broker.rank", "", "this broker's rank, overriding the match of a local address in tbon-endpoints"},
 	{"broker.key_file", "", "file holding the instance key every TCP peer must prove (overrides key-file in boot.conf)"},
 	{"broker.kill_grace", "5s", "time between SIGTERM and SIGKILL when tasks are stopped"},
+	{"broker.uri_file", "", "rank 0 writes its FLUX_URI (and a newline) to this file once every rank is online"},
 	{"tbon.fanout", "32", "children per broker in the tree overlay (1 = chain; >= size = flat)"},
 	{"tbon.encrypt", "true", "encrypt tree overlay links (true/false)"},
 	{"tbon.heartbeat", "1s", "interval of the heartbeat a broker sends its parent"},
