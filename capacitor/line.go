@@ -23,6 +23,7 @@ type Line struct {
 	Env       []string // defaults first, then per-line --env (later wins for the same key); read-only, may share the defaults' array
 	Output    string
 	LabelIO   bool
+	PMI       string // -o pmi=off|on: "" serves PMI-1 to jobs of several tasks
 	Argv      []string
 	Shell     bool   // Argv is ["/bin/sh","-c",Command]
 	Command   string // the command part as written (for display)

@@ -86,6 +86,7 @@ type lineOpts struct {
 	hasCwd    bool
 	output    string
 	hasOutput bool
+	pmi       string
 	labelIO   bool
 	env       []string
 
@@ -195,6 +196,16 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 		if val == "" {
 			return name + " needs a file name, as in " + name + " FILE"
 		}
+		// -o also sets job shell options, as Flux's -o KEY=VALUE does;
+		// pmi is the one known here (a file name "pmi=off" needs --output).
+		if k, v, ok := strings.Cut(val, "="); ok && k == "pmi" && name != "--output" {
+			switch v {
+			case "off", "on", "simple":
+				o.pmi = v
+				return ""
+			}
+			return name + " " + val + ": pmi takes off, on or simple"
+		}
 		o.output, o.hasOutput = val, true
 	case optEnv:
 		k, _, hasVal := strings.Cut(val, "=")
@@ -276,6 +287,10 @@ func (o *lineOpts) finish(def *Defaults, l *Line) string {
 		l.Output = o.output
 	}
 	l.LabelIO = def.LabelIO || o.labelIO
+	l.PMI = o.pmi
+	if l.PMI == "simple" {
+		l.PMI = "on"
+	}
 	l.Env = mergeEnv(def.Env, o.env)
 	return ""
 }

@@ -2,6 +2,7 @@ package capacitor
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -75,4 +76,26 @@ func mustParse(t *testing.T, line string) Line {
 	}
 	l.Text = ""
 	return l
+}
+
+// -o pmi=... is a job shell option, not an output file.
+func TestPMIOption(t *testing.T) {
+	for _, tc := range []struct{ text, pmi, output, err string }{
+		{"-o pmi=off -n2 ./a", "off", "", ""},
+		{"-opmi=simple -n2 ./a", "on", "", ""},
+		{"-o pmi=bogus ./a", "", "", "pmi takes off, on or simple"},
+		{"--output=pmi=off ./a", "", "pmi=off", ""},
+		{"-o out.txt ./a", "", "out.txt", ""},
+	} {
+		l, _, err := ParseLine(1, tc.text, Defaults{}, nil)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: err %v, want %q", tc.text, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || l.PMI != tc.pmi || l.Output != tc.output {
+			t.Errorf("%q: pmi %q output %q err %v; want %q %q", tc.text, l.PMI, l.Output, err, tc.pmi, tc.output)
+		}
+	}
 }

@@ -20,16 +20,21 @@ type Summary struct {
 	Failed   int // non-zero status, signal, time limit, command not found
 	Errors   int // never ran: bad line, request too large, instance lost
 	Skipped  int // finished in an earlier run (--resume)
-	Canceled int // killed by Ctrl-C; --resume runs them again
+	Canceled int // killed by Ctrl-C or at the walltime; --resume runs them again
+	Deferred int // not started: their -t did not fit before the walltime
+	Drained  bool // stopped at the walltime (--end, or the allocation's end)
 	Elapsed  time.Duration
 }
 
-// ExitCode is the capacitor's exit status: 130 after Ctrl-C, 2 when a line
-// was bad, 1 when a task failed, 0 when everything succeeded.
+// ExitCode is the capacitor's exit status: 130 after Ctrl-C, 124 when it
+// stopped at the walltime with lines left, 2 when a line was bad, 1 when a
+// task failed, 0 when everything succeeded.
 func (s Summary) ExitCode(interrupted bool) int {
 	switch {
 	case interrupted:
 		return 130
+	case s.Drained || s.Deferred > 0:
+		return 124
 	case s.Errors > 0:
 		return 2
 	case s.Failed > 0:
@@ -213,8 +218,9 @@ func (r *reporter) tick(inflight int) {
 	r.bar.Describe(fmt.Sprintf("done %d failed %d running %d", r.sum.Done, r.sum.Failed+r.sum.Errors, inflight))
 }
 
-func (r *reporter) finish(st sourceStats, interrupted bool) Summary {
+func (r *reporter) finish(st sourceStats, interrupted, drained bool, deferred int) Summary {
 	r.sum.Lines, r.sum.Skipped = st.lines, st.skipped
+	r.sum.Drained, r.sum.Deferred = drained, deferred
 	r.sum.Elapsed = time.Since(r.start)
 	if r.bar != nil {
 		r.bar.Finish()
@@ -230,6 +236,14 @@ func (r *reporter) finish(st sourceStats, interrupted bool) Summary {
 			fmt.Fprintf(r.errw, ", %d skipped (--resume)", s.Skipped)
 		}
 		fmt.Fprintf(r.errw, " in %.2fs (%.0f tasks/s)\n", s.Elapsed.Seconds(), rate)
+	}
+	if drained || deferred > 0 {
+		hint := "run again with --resume (in a new allocation) for the rest"
+		if r.cfg.JobLog == "" {
+			hint = "use --joblog FILE to be able to --resume"
+		}
+		fmt.Fprintf(r.errw, "flux-capacitor: walltime: %d running tasks killed at %s, %d lines not started because their -t did not fit; %s\n",
+			s.Canceled, r.cfg.End.Add(-r.cfg.Margin).Format("15:04:05"), deferred, hint)
 	}
 	if interrupted {
 		hint := "rerun with --resume to run what did not finish"

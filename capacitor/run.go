@@ -26,6 +26,8 @@ type Config struct {
 	Quiet        bool                // no progress bar, no summary
 	Progress     bool                // draw a progress bar (a terminal is attached)
 	Window       int                 // lines in flight at most (default 8192)
+	End          time.Time           // the run must be over by then (an allocation's end); zero = never
+	Margin       time.Duration       // drain this long before End (default 30s)
 	Batch        int                 // lines per submit message (default 256)
 	Stdout       io.Writer
 	Stderr       io.Writer
@@ -67,6 +69,9 @@ func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
 	}
 	if cfg.Batch > cfg.Window {
 		cfg.Batch = cfg.Window
+	}
+	if cfg.Margin <= 0 {
+		cfg.Margin = 30 * time.Second
 	}
 	ins, err := openInputs(cfg.Files, cfg.Stdin)
 	if err != nil {
@@ -124,6 +129,9 @@ func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
 
 	r := &runner{cfg: cfg, client: c, rep: rep, watcher: watcher, inflight: make(map[uint64]*pending),
 		replies: make(chan submitReply, 64)}
+	if !cfg.End.IsZero() {
+		r.drainAt = cfg.End.Add(-cfg.Margin)
+	}
 	return r.loop(ctx, items, batches, streamErr, stopSource, src)
 }
 
@@ -136,6 +144,9 @@ type runner struct {
 	replies     chan submitReply
 	awaiting    int // submit replies not yet received
 	interrupted bool
+	drainAt     time.Time // the walltime: nothing runs past it
+	drained     bool      // stopped at drainAt
+	deferred    int       // lines not started because their -t did not fit before drainAt
 }
 
 func (r *runner) loop(ctx context.Context, items chan []item, batches chan *broker.ResultBatch,
@@ -143,6 +154,12 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches chan *brok
 	in := items
 	done := ctx.Done()
 	var fatal error
+	var walltime <-chan time.Time
+	if !r.drainAt.IsZero() {
+		t := time.NewTimer(time.Until(r.drainAt))
+		defer t.Stop()
+		walltime = t.C
+	}
 	for {
 		// Take more input only while the window has room.
 		if in != nil && len(r.inflight) >= r.cfg.Window {
@@ -173,13 +190,18 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches chan *brok
 			done = nil
 			r.interrupt(stopSource)
 			items, in = nil, nil
+		case <-walltime:
+			walltime = nil
+			r.drained = true
+			r.interrupt(stopSource)
+			items, in = nil, nil
 		}
 		r.rep.tick(len(r.inflight))
 	}
 	if src.readErr != nil && fatal == nil {
 		fatal = src.readErr
 	}
-	sum := r.rep.finish(src.stats, r.interrupted)
+	sum := r.rep.finish(src.stats, r.interrupted && !r.drained, r.drained, r.deferred)
 	return sum, fatal
 }
 
@@ -195,9 +217,14 @@ func (r *runner) submit(batch []item) {
 			continue
 		}
 		l := &it.line
+		if !r.drainAt.IsZero() && l.TimeLimit > 0 && now.Add(l.TimeLimit).After(r.drainAt) {
+			// It could not finish before the end: leave it for --resume.
+			r.deferred++
+			continue
+		}
 		req.Jobs = append(req.Jobs, broker.Jobspec{
 			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
-			TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO,
+			TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO, PMI: l.PMI,
 			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: l.Command,
 		})
 		p := &pending{it: *it, start: now}
