@@ -80,7 +80,13 @@ func brokerAction(c *cli.Context) error {
 		return nil
 	}
 	if in.Rank() == 0 {
-		fmt.Fprintf(os.Stderr, "flux broker: rank 0 of %d ready: FLUX_URI=%s\n", in.Size, in.URI)
+		if f := attrs.String("broker.uri_file", ""); f != "" {
+			if err := writeFileAtomic(f, in.URI+"\n"); err != nil {
+				return exitf(1, "flux broker: broker.uri_file: %v", err)
+			}
+		} else {
+			fmt.Fprintf(os.Stderr, "flux broker: rank 0 of %d ready: FLUX_URI=%s\n", in.Size, in.URI)
+		}
 		if argv := c.Args().Slice(); len(argv) > 0 {
 			signal.Stop(sigs)
 			return runInitialProgram(argv, in.URI, in.Done())
@@ -116,4 +122,14 @@ func keygenCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// writeFileAtomic writes data to path (mode 0600) so that a reader never sees
+// it half written.
+func writeFileAtomic(path, data string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(data), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

@@ -25,6 +25,10 @@ flux run, flux jobs, flux cancel, flux resource list and flux-capacitor inside C
 instance. Without CMD it runs an interactive $SHELL. When CMD exits, jobs still running are killed
 and flux start exits with CMD's exit status.
 
+Launched as a PMI job (mpiexec -n 3 flux start ..., srun --mpi=pmi2 -N4 flux start ..., or as a job of
+another instance), each flux start is one broker, bootstrapped through the PMI server; rank 0 runs
+CMD and the others serve until it exits.
+
 --test-size=N starts N brokers on this host, linked by TCP on 127.0.0.1 as a tree (fanout from
 -Stbon.fanout, default 32), each offering all local cores: one instance of N ranks, the way a
 multi-node instance behaves, for tests.`,
@@ -55,6 +59,11 @@ func startAction(c *cli.Context) error {
 	}
 	var in *broker.Instance
 	stop := func() {}
+	if n == 1 && attrs["boot.method"] == "" && broker.HavePMI(os.Getenv) {
+		// Launched as a PMI job (mpiexec, srun --mpi=pmi2, a parent
+		// instance): one broker per task, bootstrapped through it.
+		attrs["boot.method"] = boot.MethodPMI
+	}
 	if n == 1 {
 		in, err = broker.Boot(broker.BootOptions{Attrs: attrs, Sched: so})
 		if err == nil {
@@ -73,6 +82,14 @@ func startAction(c *cli.Context) error {
 	defer stop()
 	if err := in.WaitReadyTimeout(60 * time.Second); err != nil {
 		return exitf(1, "flux start: %v", err)
+	}
+	if in.Rank() > 0 {
+		// Only rank 0 runs the command; the others serve until it is done.
+		<-in.Done()
+		if err := in.Err(); err != nil && !errors.Is(err, broker.ErrShutdown) {
+			return exitf(1, "flux start: rank %d: %v", in.Rank(), err)
+		}
+		return nil
 	}
 	argv := c.Args().Slice()
 	if len(argv) == 0 {
