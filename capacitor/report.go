@@ -242,7 +242,7 @@ func (r *reporter) finish(st sourceStats, interrupted, drained bool, deferred in
 		if r.cfg.JobLog == "" {
 			hint = "use --joblog FILE to be able to --resume"
 		}
-		fmt.Fprintf(r.errw, "flux-capacitor: walltime: %d running tasks killed at %s, %d lines not started because their -t did not fit; %s\n",
+		fmt.Fprintf(r.errw, "flux-capacitor: walltime: stopped at %[2]s with %[1]d unfinished lines canceled (running ones killed), %[3]d lines not started because their -t did not fit; %[4]s\n",
 			s.Canceled, r.cfg.End.Add(-r.cfg.Margin).Format("15:04:05"), deferred, hint)
 	}
 	if interrupted {
@@ -250,7 +250,7 @@ func (r *reporter) finish(st sourceStats, interrupted, drained bool, deferred in
 		if r.cfg.JobLog == "" {
 			hint = "use --joblog FILE to be able to --resume"
 		}
-		fmt.Fprintf(r.errw, "flux-capacitor: interrupted: %d running tasks killed, the rest not started; %s\n", s.Canceled, hint)
+		fmt.Fprintf(r.errw, "flux-capacitor: interrupted: %d unfinished lines canceled (running ones killed), the rest not started; %s\n", s.Canceled, hint)
 	}
 	r.errw.Flush()
 	return s

@@ -2,6 +2,10 @@ package commands
 
 import (
 	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"time"
 	"errors"
 	"os"
 	"os/signal"
@@ -10,6 +14,8 @@ import (
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/capacitor"
 	"github.com/fluxtaskfarm/flux/overlay"
+	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/sched"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
@@ -25,6 +31,9 @@ func capacitorCommand() *cli.Command {
 		&cli.BoolFlag{Name: "label-io", Aliases: []string{"P", "tag"}, Usage: "prefix every output line with its input line number (a line's own --label-io adds the task rank)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar and no summary line"},
 		&cli.IntFlag{Name: "window", Value: 8192, Usage: "lines in flight at most (memory is bounded by this, not by the input's length)"},
+		&cli.StringFlag{Name: "end", Usage: "stop by this time (RFC 3339, or unix seconds); inside Slurm the allocation's end time is the default"},
+		&cli.DurationFlag{Name: "walltime-margin", Value: 30 * time.Second, Usage: "drain this long before the end: lines whose -t would not fit are not started, running ones are killed (not logged), the job log is written"},
+		schedFlag(),
 	}, jobFlags()...)
 	return &cli.Command{
 		Name:      "capacitor",
@@ -44,8 +53,13 @@ Work starts on the first line, before the input ends; at most --window lines are
 Without FLUX_URI, flux-capacitor starts its own instance on the cores this process may use (its CPU
 affinity), so nothing has to be started by hand.
 
+Inside a Slurm allocation (SLURM_JOB_ID set, no FLUX_URI) the instance spans the allocation's nodes:
+one srun step starts a broker per node (never a step per task), and the run stops before the
+allocation's end (see --walltime-margin) so that a next allocation can --resume.
+
 Exit status: 0 all lines succeeded, 1 some task failed, 2 a bad line or bad usage, 130 interrupted
-(running tasks are killed; the job log lets --resume run the rest).`,
+(running tasks are killed; the job log lets --resume run the rest), 124 stopped at the end of the
+allocation (--end) with lines left for --resume.`,
 		Flags:  flags,
 		Action: capacitorAction,
 	}
@@ -59,7 +73,19 @@ func capacitorAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	client, stop, err := capacitorInstance()
+	so, err := schedOptions(c)
+	if err != nil {
+		return exitf(2, "flux-capacitor: %v", err)
+	}
+	job, inSlurm, err := resources.SlurmFromEnv(os.Getenv)
+	if err != nil {
+		return exitf(2, "flux-capacitor: %v", err)
+	}
+	end, err := walltimeEnd(c, job, inSlurm)
+	if err != nil {
+		return exitf(2, "flux-capacitor: %v", err)
+	}
+	client, stop, err := capacitorInstance(so, job, inSlurm)
 	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
@@ -85,6 +111,8 @@ func capacitorAction(c *cli.Context) error {
 		Quiet:        c.Bool("quiet"),
 		Progress:     term.IsTerminal(int(os.Stderr.Fd())),
 		Window:       c.Int("window"),
+		End:          end,
+		Margin:       c.Duration("walltime-margin"),
 		Stdout:       os.Stdout,
 		Stderr:       os.Stderr,
 	}
@@ -102,15 +130,46 @@ func capacitorAction(c *cli.Context) error {
 	return nil
 }
 
-// capacitorInstance connects to FLUX_URI, or boots an embedded instance
-// on the local cores when there is none.
-func capacitorInstance() (*overlay.Client, func(), error) {
-	if os.Getenv("FLUX_URI") != "" {
+// capacitorInstance connects to FLUX_URI; or, inside a Slurm allocation,
+// starts an instance over its nodes; or boots an embedded instance on the
+// local cores.
+func capacitorInstance(so sched.Options, job resources.SlurmJob, inSlurm bool) (*overlay.Client, func(), error) {
+	switch {
+	case os.Getenv("FLUX_URI") != "":
 		c, err := connect("capacitor")
 		if err != nil {
 			return nil, nil, err
 		}
 		return c, func() { c.Close() }, nil
+	case inSlurm && len(job.Nodes) > 1:
+		return slurmInstance(job, so)
+	case inSlurm:
+		return slurmLocal(job, so)
 	}
-	return embedded(broker.Config{})
+	return embedded(broker.Config{Sched: so})
+}
+
+// walltimeEnd is when the run must be over: --end, else the Slurm
+// allocation's end time, else never (zero).
+func walltimeEnd(c *cli.Context, job resources.SlurmJob, inSlurm bool) (time.Time, error) {
+	if v := c.String("end"); v != "" {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t, nil
+		}
+		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.Unix(secs, 0), nil
+		}
+		return time.Time{}, fmt.Errorf("--end %s: not a time; use RFC 3339 (2026-11-26T18:00:00Z) or unix seconds", v)
+	}
+	if !inSlurm {
+		return time.Time{}, nil
+	}
+	end, err := resources.SlurmEndTime(job.JobID, func(name string, args ...string) ([]byte, error) {
+		return exec.Command(name, args...).Output()
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "flux-capacitor: cannot learn the allocation's end time (%v); running without a walltime\n", err)
+		return time.Time{}, nil
+	}
+	return end, nil
 }
