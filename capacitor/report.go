@@ -15,13 +15,13 @@ import (
 
 // Summary counts how every line ended.
 type Summary struct {
-	Lines    int // physical input lines read
-	Done     int // exit status 0
-	Failed   int // non-zero status, signal, time limit, command not found
-	Errors   int // never ran: bad line, request too large, instance lost
-	Skipped  int // finished in an earlier run (--resume)
-	Canceled int // killed by Ctrl-C or at the walltime; --resume runs them again
-	Deferred int // not started: their -t did not fit before the walltime
+	Lines    int  // physical input lines read
+	Done     int  // exit status 0
+	Failed   int  // non-zero status, signal, time limit, command not found
+	Errors   int  // never ran: bad line, request too large, instance lost
+	Skipped  int  // finished in an earlier run (--resume)
+	Canceled int  // killed by Ctrl-C or at the walltime; --resume runs them again
+	Deferred int  // not started: their -t did not fit before the walltime
 	Drained  bool // stopped at the walltime (--end, or the allocation's end)
 	Elapsed  time.Duration
 }
@@ -184,7 +184,7 @@ func (r *reporter) write(it *item, w *bufio.Writer, data []byte) {
 func (r *reporter) log(rec Record) {
 	if r.joblog != nil {
 		if err := r.joblog.Write(rec); err != nil {
-			fmt.Fprintf(r.errw, "flux-capacitor: writing the job log: %v\n", err)
+			fmt.Fprintf(r.errw, "%s: writing the job log: %v\n", r.cfg.Name, err)
 			r.joblog = nil
 		}
 	}
@@ -231,7 +231,7 @@ func (r *reporter) finish(st sourceStats, interrupted, drained bool, deferred in
 	if !r.cfg.Quiet {
 		ran := s.Done + s.Failed
 		rate := float64(ran) / s.Elapsed.Seconds()
-		fmt.Fprintf(r.errw, "flux-capacitor: %d done, %d failed, %d errors", s.Done, s.Failed, s.Errors)
+		fmt.Fprintf(r.errw, "%s: %d done, %d failed, %d errors", r.cfg.Name, s.Done, s.Failed, s.Errors)
 		if s.Skipped > 0 {
 			fmt.Fprintf(r.errw, ", %d skipped (--resume)", s.Skipped)
 		}
@@ -242,15 +242,15 @@ func (r *reporter) finish(st sourceStats, interrupted, drained bool, deferred in
 		if r.cfg.JobLog == "" {
 			hint = "use --joblog FILE to be able to --resume"
 		}
-		fmt.Fprintf(r.errw, "flux-capacitor: walltime: stopped at %[2]s with %[1]d unfinished lines canceled (running ones killed), %[3]d lines not started because their -t did not fit; %[4]s\n",
-			s.Canceled, r.cfg.End.Add(-r.cfg.Margin).Format("15:04:05"), deferred, hint)
+		fmt.Fprintf(r.errw, "%[5]s: walltime: stopped at %[2]s with %[1]d unfinished lines canceled (running ones killed), %[3]d lines not started because their -t did not fit; %[4]s\n",
+			s.Canceled, r.cfg.End.Add(-r.cfg.Margin).Format("15:04:05"), deferred, hint, r.cfg.Name)
 	}
 	if interrupted {
 		hint := "rerun with --resume to run what did not finish"
 		if r.cfg.JobLog == "" {
 			hint = "use --joblog FILE to be able to --resume"
 		}
-		fmt.Fprintf(r.errw, "flux-capacitor: interrupted: %d unfinished lines canceled (running ones killed), the rest not started; %s\n", s.Canceled, hint)
+		fmt.Fprintf(r.errw, "%s: interrupted: %d unfinished lines canceled (running ones killed), the rest not started; %s\n", r.cfg.Name, s.Canceled, hint)
 	}
 	r.errw.Flush()
 	return s

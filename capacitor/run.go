@@ -31,6 +31,7 @@ type Config struct {
 	Batch        int                 // lines per submit message (default 256)
 	Stdout       io.Writer
 	Stderr       io.Writer
+	Name         string // the command, in messages (default flux-capacitor)
 }
 
 // ErrUsage marks errors that stop a run before anything is submitted
@@ -61,6 +62,12 @@ type submitReply struct {
 // returns when every line has its final record, or after ctx is canceled
 // (Ctrl-C) once the running jobs are killed and reported.
 func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
+	return RunBackend(ctx, func() (Backend, error) { return NewInstanceBackend(c) }, cfg)
+}
+
+// RunBackend is Run with the jobs going to the backend that open makes (it
+// is called once the input and the job log are known to be usable).
+func RunBackend(ctx context.Context, open func() (Backend, error), cfg Config) (Summary, error) {
 	if cfg.Window <= 0 {
 		cfg.Window = 8192
 	}
@@ -72,6 +79,9 @@ func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
 	}
 	if cfg.Margin <= 0 {
 		cfg.Margin = 30 * time.Second
+	}
+	if cfg.Name == "" {
+		cfg.Name = "flux-capacitor"
 	}
 	ins, err := openInputs(cfg.Files, cfg.Stdin)
 	if err != nil {
@@ -95,12 +105,12 @@ func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
 	}
 	defer rep.close()
 
-	results, watcher, err := broker.WatchResults(c)
+	be, err := open()
 	if err != nil {
 		closeInputs(ins)
 		return Summary{}, err
 	}
-	defer results.Close()
+	defer be.Close()
 
 	srcCtx, stopSource := context.WithCancel(context.Background())
 	defer stopSource()
@@ -109,36 +119,17 @@ func Run(ctx context.Context, c *overlay.Client, cfg Config) (Summary, error) {
 		batch: cfg.Batch, out: items}
 	go src.run(srcCtx)
 
-	batches := make(chan *broker.ResultBatch, 16)
-	streamErr := make(chan error, 1)
-	go func() {
-		for {
-			m, err := results.Recv()
-			if err != nil {
-				streamErr <- err
-				return
-			}
-			var b broker.ResultBatch
-			if err := m.Decode(&b); err != nil {
-				streamErr <- err
-				return
-			}
-			batches <- &b
-		}
-	}()
-
-	r := &runner{cfg: cfg, client: c, rep: rep, watcher: watcher, inflight: make(map[uint64]*pending),
+	r := &runner{cfg: cfg, be: be, rep: rep, inflight: make(map[uint64]*pending),
 		replies: make(chan submitReply, 64)}
 	if !cfg.End.IsZero() {
 		r.drainAt = cfg.End.Add(-cfg.Margin)
 	}
-	return r.loop(ctx, items, batches, streamErr, stopSource, src)
+	return r.loop(ctx, items, be.Results(), be.Lost(), stopSource, src)
 }
 
 type runner struct {
 	cfg         Config
-	client      *overlay.Client
-	watcher     uint64 // the job.results stream our jobs report on
+	be          Backend
 	rep         *reporter
 	inflight    map[uint64]*pending // by line number (the job's cookie)
 	replies     chan submitReply
@@ -149,8 +140,8 @@ type runner struct {
 	deferred    int       // lines not started because their -t did not fit before drainAt
 }
 
-func (r *runner) loop(ctx context.Context, items chan []item, batches chan *broker.ResultBatch,
-	streamErr chan error, stopSource func(), src *source) (Summary, error) {
+func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *broker.ResultBatch,
+	streamErr <-chan error, stopSource func(), src *source) (Summary, error) {
 	in := items
 	done := ctx.Done()
 	var fatal error
@@ -174,6 +165,9 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches chan *brok
 		case batch, ok := <-in:
 			if !ok {
 				items, in = nil, nil
+				if e, ok := r.be.(InputEnder); ok {
+					e.EndOfInput()
+				}
 				continue
 			}
 			r.submit(batch)
@@ -207,7 +201,7 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches chan *brok
 
 // submit sends one batch of lines; bad lines get their final record now.
 func (r *runner) submit(batch []item) {
-	req := broker.SubmitRequest{Env: r.cfg.Env, Watcher: r.watcher, Jobs: make([]broker.Jobspec, 0, len(batch))}
+	specs := make([]broker.Jobspec, 0, len(batch))
 	jobs := make([]*pending, 0, len(batch))
 	now := time.Now()
 	for i := range batch {
@@ -222,7 +216,7 @@ func (r *runner) submit(batch []item) {
 			r.deferred++
 			continue
 		}
-		req.Jobs = append(req.Jobs, broker.Jobspec{
+		specs = append(specs, broker.Jobspec{
 			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
 			TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO, PMI: l.PMI,
 			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: l.Command,
@@ -236,12 +230,8 @@ func (r *runner) submit(batch []item) {
 	}
 	r.awaiting++
 	replies := r.replies
-	err := r.client.Go(broker.TopicSubmit, &req, func(m *overlay.Msg, err error) {
-		sr := submitReply{jobs: jobs, err: err}
-		if err == nil {
-			sr.err = m.Decode(&sr.reply)
-		}
-		replies <- sr
+	err := r.be.Submit(specs, r.cfg.Env, func(reply broker.SubmitReply, err error) {
+		replies <- submitReply{jobs: jobs, reply: reply, err: err}
 	})
 	if err != nil {
 		r.awaiting--
@@ -315,7 +305,7 @@ func (r *runner) cancelInflight() {
 
 func (r *runner) cancel(ids []uint64) {
 	if len(ids) > 0 {
-		_ = r.client.Go(broker.TopicCancel, &broker.CancelRequest{IDs: ids}, func(*overlay.Msg, error) {})
+		r.be.Cancel(ids)
 	}
 }
 
@@ -326,3 +316,7 @@ func (r *runner) lost(err error) {
 		r.rep.lineError(&p.it, err.Error())
 	}
 }
+
+// UsageError marks err as a usage error (errors.Is(err, ErrUsage)), for
+// callers that find one before any line runs.
+func UsageError(err error) error { return &usageError{err.Error()} }

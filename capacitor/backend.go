@@ -1,0 +1,91 @@
+package capacitor
+
+import (
+	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/fluxtaskfarm/flux/overlay"
+)
+
+// Backend runs the jobs the capacitor submits: an instance (the usual
+// case), or a tree of child instances (flux-hierarchy). Every method but
+// Close is called from the run loop only.
+type Backend interface {
+	// Submit hands over a batch of jobs sharing the environment env; done
+	// is called exactly once, from any goroutine, with the id (or the
+	// reason for refusal) of each, or with an error for the whole batch.
+	// A job's Cookie is its line number; results carry it back.
+	Submit(jobs []broker.Jobspec, env []string, done func(broker.SubmitReply, error)) error
+	// Results delivers finished jobs (and streamed output) in batches.
+	Results() <-chan *broker.ResultBatch
+	// Lost delivers the error that ended the backend; nothing more comes.
+	Lost() <-chan error
+	// Cancel kills or dequeues jobs by the ids Submit gave; their results
+	// still come (canceled).
+	Cancel(ids []uint64)
+	// Close releases the backend.
+	Close()
+}
+
+// InputEnder is a Backend that wants to know when the input has ended (a
+// tree's children drain and exit then, freeing their cores for lines that
+// wait for a larger instance).
+type InputEnder interface {
+	EndOfInput()
+}
+
+// instanceBackend submits to one instance through its job service and
+// watches results on one job.results stream.
+type instanceBackend struct {
+	c       *overlay.Client
+	stream  *overlay.Stream
+	watcher uint64
+	results chan *broker.ResultBatch
+	lost    chan error
+}
+
+// NewInstanceBackend runs jobs in the instance behind c.
+func NewInstanceBackend(c *overlay.Client) (Backend, error) {
+	s, watcher, err := broker.WatchResults(c)
+	if err != nil {
+		return nil, err
+	}
+	b := &instanceBackend{c: c, stream: s, watcher: watcher,
+		results: make(chan *broker.ResultBatch, 16), lost: make(chan error, 1)}
+	go func() {
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				b.lost <- err
+				return
+			}
+			var rb broker.ResultBatch
+			if err := m.Decode(&rb); err != nil {
+				b.lost <- err
+				return
+			}
+			b.results <- &rb
+		}
+	}()
+	return b, nil
+}
+
+func (b *instanceBackend) Submit(jobs []broker.Jobspec, env []string, done func(broker.SubmitReply, error)) error {
+	req := broker.SubmitRequest{Env: env, Watcher: b.watcher, Jobs: jobs}
+	return b.c.Go(broker.TopicSubmit, &req, func(m *overlay.Msg, err error) {
+		var reply broker.SubmitReply
+		if err == nil {
+			err = m.Decode(&reply)
+		}
+		done(reply, err)
+	})
+}
+
+func (b *instanceBackend) Results() <-chan *broker.ResultBatch { return b.results }
+func (b *instanceBackend) Lost() <-chan error                  { return b.lost }
+
+func (b *instanceBackend) Cancel(ids []uint64) {
+	if len(ids) > 0 {
+		_ = b.c.Go(broker.TopicCancel, &broker.CancelRequest{IDs: ids}, func(*overlay.Msg, error) {})
+	}
+}
+
+func (b *instanceBackend) Close() { b.stream.Close() }
