@@ -2,10 +2,10 @@ package broker
 
 import (
 	"context"
-	"net"
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -32,6 +32,8 @@ type Config struct {
 	History      int           // finished jobs kept for flux jobs -a and attach (default 1000)
 	HistoryBytes int           // captured output kept for attach, over all history (default 64 MiB)
 	OutputLimit  int           // per task and stream, captured in memory (default 4 MiB; launcher.Options)
+	Simulate     time.Duration // > 0: tasks do not run, they end after this long (exec.test.run_duration)
+	NoBind       bool          // do not bind tasks to cores (simulated cores)
 	Logf         func(format string, args ...any)
 }
 
@@ -127,20 +129,21 @@ func New(cfg Config) (*Broker, error) {
 		host, _, _ = strings.Cut(host, ".")
 	}
 	b := &Broker{
-		cfg:      cfg,
-		host:     host,
-		launcher: launcher.New(launcher.Options{KillGrace: cfg.KillGrace, OutputLimit: cfg.OutputLimit}),
-		reqs:     make(chan request, 1024),
-		done:     make(chan *launcher.Result, 4096),
-		lines:    make(chan OutputLine, 4096),
-		kills:    make(chan uint64, 64),
-		links:    make(chan linkEvent, 64),
-		exited:   make(chan moduleExit, 16),
-		calls:    make(chan func(), 256),
-		quit:     make(chan struct{}),
-		stopped:  make(chan struct{}),
-		ready:    make(chan struct{}),
-		clients:  make(map[*client]struct{}),
+		cfg:  cfg,
+		host: host,
+		launcher: launcher.New(launcher.Options{KillGrace: cfg.KillGrace, OutputLimit: cfg.OutputLimit,
+			Simulate: cfg.Simulate, NoBind: cfg.NoBind}),
+		reqs:    make(chan request, 1024),
+		done:    make(chan *launcher.Result, 4096),
+		lines:   make(chan OutputLine, 4096),
+		kills:   make(chan uint64, 64),
+		links:   make(chan linkEvent, 64),
+		exited:  make(chan moduleExit, 16),
+		calls:   make(chan func(), 256),
+		quit:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		ready:   make(chan struct{}),
+		clients: make(map[*client]struct{}),
 	}
 	st, err := newState(b)
 	if err != nil {

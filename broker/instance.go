@@ -51,7 +51,20 @@ func Boot(opts BootOptions) (*Instance, error) {
 			return nil, fmt.Errorf("discovering local resources: %w", err)
 		}
 	}
-	cfg := Config{Resources: res, Sched: opts.Sched, KillGrace: grace, Logf: opts.Logf}
+	if n, err := a.Int("resource.cores", 0); err != nil || n < 0 {
+		return nil, fmt.Errorf("resource.cores: give a number of cores (%v)", err)
+	} else if n > 0 {
+		res.Ranks[0].Cores = resources.RangeIDSet(0, n-1)
+	}
+	sim, err := a.Duration("exec.test.run_duration", 0)
+	if err != nil {
+		return nil, err
+	}
+	bind, err := a.Bool("exec.bind", true)
+	if err != nil {
+		return nil, err
+	}
+	cfg := Config{Resources: res, Sched: opts.Sched, KillGrace: grace, Logf: opts.Logf, Simulate: sim, NoBind: !bind}
 	session := "flux"
 	switch method := a.String("boot.method", boot.MethodSingle); method {
 	case boot.MethodSingle:

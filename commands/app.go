@@ -53,6 +53,8 @@ func App() *cli.App {
 			eventCommand(),
 			moduleCommand(),
 			rpcCommand(),
+			hierarchyCommand(),
+			jobCommand(),
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
@@ -96,7 +98,7 @@ var valueFlags = map[string]bool{
 	"S": true, "n": true, "N": true, "c": true, "g": true, "t": true, "o": true,
 	"ntasks": true, "nodes": true, "cores-per-task": true, "gpus-per-task": true, "time-limit": true,
 	"output": true, "cwd": true, "env": true, "command_file": true, "command-file": true,
-	"joblog": true, "test-size": true, "window": true, "kill-grace": true, "sched": true, "setattr": true,
+	"joblog": true, "config": true, "stats": true, "simulate": true, "end": true, "walltime-margin": true, "test-size": true, "window": true, "kill-grace": true, "sched": true, "setattr": true,
 }
 
 // normalizeShortFlags rewrites Flux's attached short options (-n4, -t30s)
@@ -136,7 +138,7 @@ func normalizeShortFlags(args []string) []string {
 func isCommand(s string) bool {
 	switch s {
 	case "start", "capacitor", "submit", "run", "jobs", "cancel", "resource", "list", "broker", "keygen",
-		"ping", "event", "pub", "sub", "module", "load", "remove", "sched-sim", "rpc":
+		"ping", "event", "pub", "sub", "module", "load", "remove", "sched-sim", "rpc", "hierarchy", "job", "attach":
 		return true
 	}
 	return false

@@ -2,16 +2,15 @@ package commands
 
 import (
 	"context"
-	"fmt"
-	"os/exec"
-	"strconv"
-	"time"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
+	"time"
 
-	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/capacitor"
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/resources"
@@ -20,8 +19,10 @@ import (
 	"golang.org/x/term"
 )
 
-func capacitorCommand() *cli.Command {
-	flags := append([]cli.Flag{
+// streamFlags are the options of a command that runs a stream of lines:
+// flux-capacitor, and flux-hierarchy at its top.
+func streamFlags() []cli.Flag {
+	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: "command_file", Aliases: []string{"command-file"},
 			Usage: "read command lines from FILE (repeatable; - is standard input); default: standard input"},
 		&cli.StringFlag{Name: "joblog", Usage: "write a GNU parallel style job log (Seq Host Starttime JobRuntime Send Receive Exitval Signal Command)"},
@@ -35,6 +36,9 @@ func capacitorCommand() *cli.Command {
 		&cli.DurationFlag{Name: "walltime-margin", Value: 30 * time.Second, Usage: "drain this long before the end: lines whose -t would not fit are not started, running ones are killed (not logged), the job log is written"},
 		schedFlag(),
 	}, jobFlags()...)
+}
+
+func capacitorCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "capacitor",
 		Usage:     "run a stream of command lines, each with its own resource request, bin-packed on the cores",
@@ -60,14 +64,23 @@ allocation's end (see --walltime-margin) so that a next allocation can --resume.
 Exit status: 0 all lines succeeded, 1 some task failed, 2 a bad line or bad usage, 130 interrupted
 (running tasks are killed; the job log lets --resume run the rest), 124 stopped at the end of the
 allocation (--end) with lines left for --resume.`,
-		Flags:  flags,
+		Flags:  streamFlags(),
 		Action: capacitorAction,
 	}
 }
 
 func capacitorAction(c *cli.Context) error {
+	return runStream(c, "flux-capacitor", func(ctx context.Context, client *overlay.Client, cfg capacitor.Config) (capacitor.Summary, error) {
+		return capacitor.Run(ctx, client, cfg)
+	})
+}
+
+// runStream is the body of flux-capacitor and flux-hierarchy: read the
+// flags, find or start the instance, and run the stream through it with
+// run, turning the summary into the exit status.
+func runStream(c *cli.Context, name string, run func(context.Context, *overlay.Client, capacitor.Config) (capacitor.Summary, error)) error {
 	if c.Args().Len() > 0 {
-		return exitf(2, "flux-capacitor: unexpected argument %q; command lines come from --command_file FILE or standard input", c.Args().First())
+		return exitf(2, "%s: unexpected argument %q; command lines come from --command_file FILE or standard input", name, c.Args().First())
 	}
 	def, err := jobDefaults(c)
 	if err != nil {
@@ -75,15 +88,15 @@ func capacitorAction(c *cli.Context) error {
 	}
 	so, err := schedOptions(c)
 	if err != nil {
-		return exitf(2, "flux-capacitor: %v", err)
+		return exitf(2, "%s: %v", name, err)
 	}
 	job, inSlurm, err := resources.SlurmFromEnv(os.Getenv)
 	if err != nil {
-		return exitf(2, "flux-capacitor: %v", err)
+		return exitf(2, "%s: %v", name, err)
 	}
 	end, err := walltimeEnd(c, job, inSlurm)
 	if err != nil {
-		return exitf(2, "flux-capacitor: %v", err)
+		return exitf(2, "%s: %v", name, err)
 	}
 	client, stop, err := capacitorInstance(so, job, inSlurm)
 	if err != nil {
@@ -91,7 +104,7 @@ func capacitorAction(c *cli.Context) error {
 		if errors.As(err, &ee) {
 			return err
 		}
-		return exitf(1, "flux-capacitor: %v", err)
+		return exitf(1, "%s: %v", name, err)
 	}
 	defer stop()
 
@@ -115,13 +128,14 @@ func capacitorAction(c *cli.Context) error {
 		Margin:       c.Duration("walltime-margin"),
 		Stdout:       os.Stdout,
 		Stderr:       os.Stderr,
+		Name:         name,
 	}
-	sum, err := capacitor.Run(ctx, client, cfg)
+	sum, err := run(ctx, client, cfg)
 	if errors.Is(err, capacitor.ErrUsage) {
-		return exitf(2, "flux-capacitor: %v", err)
+		return exitf(2, "%s: %v", name, err)
 	}
 	if err != nil {
-		os.Stderr.WriteString("flux-capacitor: " + err.Error() + "\n")
+		os.Stderr.WriteString(name + ": " + err.Error() + "\n")
 		return exitStatus(1)
 	}
 	if code := sum.ExitCode(ctx.Err() != nil); code != 0 {
@@ -146,7 +160,7 @@ func capacitorInstance(so sched.Options, job resources.SlurmJob, inSlurm bool) (
 	case inSlurm:
 		return slurmLocal(job, so)
 	}
-	return embedded(broker.Config{Sched: so})
+	return embedded(resources.Set{}, so)
 }
 
 // walltimeEnd is when the run must be over: --end, else the Slurm

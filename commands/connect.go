@@ -8,6 +8,7 @@ import (
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/sched"
 )
 
 // connect opens a client to the instance named by FLUX_URI.
@@ -24,27 +25,22 @@ func connect(cmd string) (*overlay.Client, error) {
 	return overlay.NewClient(conn), nil
 }
 
-// embedded boots an instance inside this process on the local cores and
-// returns a client connected to it in memory, and a function that shuts it
-// down (killing what still runs).
-func embedded(cfg broker.Config) (*overlay.Client, func(), error) {
-	if len(cfg.Resources.Ranks) == 0 {
-		r, err := resources.Discover()
-		if err != nil {
-			return nil, nil, err
-		}
-		cfg.Resources = r
-	}
-	b, err := broker.New(cfg)
+// embedded boots an instance inside this process (on res, or the local
+// cores) and returns a client connected to it in memory, and a function that
+// shuts it down (killing what still runs). The instance also listens on a
+// socket in a private directory, so that its tasks get a FLUX_URI: a line
+// may run flux submit, or be a nested instance that reaches its parent.
+func embedded(res resources.Set, so sched.Options) (*overlay.Client, func(), error) {
+	in, err := broker.Boot(broker.BootOptions{Resources: res, Sched: so})
 	if err != nil {
 		return nil, nil, err
 	}
-	c := overlay.NewClient(b.Connect())
+	c := overlay.NewClient(in.Connect())
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		c.Close()
-		b.Shutdown(ctx)
+		in.Close(ctx)
 	}
 	return c, stop, nil
 }

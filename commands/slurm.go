@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/resources"
 	"github.com/fluxtaskfarm/flux/sched"
@@ -104,6 +103,5 @@ func slurmLocal(job resources.SlurmJob, so sched.Options) (*overlay.Client, func
 	if len(job.CPUs) > 0 && job.CPUs[0] > 0 && res.Ranks[0].Cores.Count() > job.CPUs[0] {
 		res.Ranks[0].Cores = res.Ranks[0].Cores.First(job.CPUs[0])
 	}
-	return embedded(broker.Config{Resources: res, Sched: so})
+	return embedded(res, so)
 }
-

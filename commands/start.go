@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -109,7 +110,19 @@ func startAction(c *cli.Context) error {
 func runInitialProgram(argv []string, uri string, instanceDone <-chan struct{}) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "FLUX_URI="+uri)
+	cmd.Env = append(withoutPMI(os.Environ()), "FLUX_URI="+uri)
+	// A nested instance (a job of another one) knows its parent and depth.
+	level := 0
+	if parent := os.Getenv("FLUX_URI"); parent != "" {
+		cmd.Env = append(cmd.Env, "FLUX_PARENT_URI="+parent)
+		level = 1
+		if l, err := strconv.Atoi(os.Getenv("FLUX_INSTANCE_LEVEL")); err == nil {
+			level = l + 1
+		}
+	}
+	cmd.Env = append(cmd.Env, "FLUX_INSTANCE_LEVEL="+strconv.Itoa(level))
+	// If flux start dies (kill -9), its command must not live on.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)

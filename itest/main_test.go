@@ -30,9 +30,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building flux:", err)
 		os.Exit(1)
 	}
-	if err := os.Symlink("flux", filepath.Join(dir, "flux-capacitor")); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	for _, name := range []string{"flux-capacitor", "flux-hierarchy"} {
+		if err := os.Symlink("flux", filepath.Join(dir, name)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -100,6 +100,9 @@ type Result struct {
 // Options configure a Launcher. Zero values mean the defaults.
 type Options struct {
 	KillGrace time.Duration // time between SIGTERM and SIGKILL; default 5s
+	// NoBind leaves tasks unbound (an instance whose cores are simulated
+	// has ids the machine does not have).
+	NoBind bool
 	// OutputLimit is per task per stream in Capture mode; default 4 MiB,
 	// negative = unlimited. Beyond it the rest is discarded (the pipe is
 	// still read so the task never blocks) and one line

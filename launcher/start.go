@@ -77,7 +77,9 @@ func (j *job) fork(i int, s *spawner) {
 		}
 	}
 
-	if err := s.bind(&t.mask); err != nil {
+	if j.l.opt.NoBind {
+		// simulated cores: nothing to bind to
+	} else if err := s.bind(&t.mask); err != nil {
 		closeChild()
 		closeParent()
 		j.taskFailed(t, statusSetup, 0, fmt.Sprintf("task %d: cannot bind to cores %s: %v", t.Rank, joinInts(t.Cores), err))

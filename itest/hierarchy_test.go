@@ -1,0 +1,253 @@
+package itest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The seed's depth 2, by hand: child instances submitted as jobs, each
+// running flux-capacitor on its own file.
+func TestDepthTwoByHand(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"a", "b"} {
+		var lines []string
+		for i := 0; i < 10; i++ {
+			lines = append(lines, fmt.Sprintf("echo %s%d", f, i))
+		}
+		writeFile(t, filepath.Join(dir, f+".commands"), strings.Join(lines, "\n")+"\n")
+	}
+	script := `set -e
+ids=$(for x in ./*.commands; do flux submit -N1 flux start flux-capacitor --quiet --command_file $x; done)
+for id in $ids; do flux job attach $id; done`
+	r := run(t, dir, "", "flux", "start", "--test-size=2", "sh", "-c", script)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, f := range []string{"a", "b"} {
+		for i := 0; i < 10; i++ {
+			if !strings.Contains(r.stdout, fmt.Sprintf("%s%d\n", f, i)) {
+				t.Errorf("no output of %s line %d:\n%s", f, i, r.stdout)
+			}
+		}
+	}
+}
+
+const depth3 = `{"num_levels":3,"levels":[{"num_children":2,"cores_per_child":1},{"num_children":1,"cores_per_child":1}]}`
+
+type statsFile struct {
+	Instances []struct {
+		Name  string `json:"name"`
+		Level int    `json:"level"`
+		Leaf  bool   `json:"leaf"`
+		Lines int    `json:"lines"`
+	} `json:"instances"`
+	Total struct {
+		Lines  int `json:"lines"`
+		Done   int `json:"done"`
+		Leaves int `json:"leaves"`
+	} `json:"total"`
+}
+
+// Depth 3 from a config, on a two-broker instance: every line once in the
+// job log, the leaves did the work, a line too large for a leaf runs higher
+// up, and --stats describes every instance.
+func TestHierarchyDepthThree(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "config.json"), depth3)
+	var lines []string
+	for i := 0; i < 40; i++ {
+		lines = append(lines, fmt.Sprintf("sh -c 'sleep 0.02; echo line %d'", i))
+	}
+	lines = append(lines, "-n2 sh -c 'echo big $FLUX_TASK_RANK'")
+	f := writeFile(t, filepath.Join(dir, "cmds"), strings.Join(lines, "\n")+"\n")
+	r := run(t, dir, "", "flux", "start", "--test-size=2", "flux-hierarchy", "--config=config.json",
+		"--quiet", "--joblog", "log", "--stats", "stats.json", "--command_file", f)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if rows := joblog(t, filepath.Join(dir, "log")); len(rows) != 41 {
+		t.Errorf("%d job log records, want 41", len(rows))
+	}
+	if !strings.Contains(r.stdout, "big 0") || !strings.Contains(r.stdout, "big 1") {
+		t.Errorf("the -n2 line did not run:\n%s", r.stdout)
+	}
+	var st statsFile
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "stats.json"))), &st); err != nil {
+		t.Fatal(err)
+	}
+	leafLines := 0
+	names := map[string]bool{}
+	for _, in := range st.Instances {
+		names[in.Name] = true
+		if in.Leaf {
+			leafLines += in.Lines
+		}
+	}
+	if st.Total.Leaves != 2 || leafLines != 40 || len(names) != 5 || st.Total.Done != 41 {
+		t.Errorf("stats: %+v (leaf lines %d, names %v)", st, leafLines, names)
+	}
+}
+
+// Streaming through a pipe at depth 3: the first line finishes before the
+// producer writes the second.
+func TestHierarchyStreams(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "config.json"), depth3)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := cmd(ctx, dir, pr, "flux-hierarchy", "--config=config.json", "--quiet")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	fmt.Fprintln(pw, "touch first")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "first")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			pw.Close()
+			c.Wait()
+			t.Fatal("the first line did not run while the input was still open")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	fmt.Fprintln(pw, "touch second")
+	pw.Close()
+	if err := c.Wait(); err != nil {
+		t.Fatalf("flux-hierarchy: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "second")); err != nil {
+		t.Fatal("the second line did not run")
+	}
+}
+
+// kill -9 of one leaf instance mid-run: every line ends in exactly one job
+// log record (the lost leaf's started lines as "instance lost", its
+// unstarted ones run by its sibling).
+func TestHierarchyLostLeaf(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "config.json"), `{"num_levels":2,"levels":[{"num_children":2,"cores_per_child":1}]}`)
+	var lines []string
+	for i := 0; i < 30; i++ {
+		lines = append(lines, fmt.Sprintf("sh -c 'sleep 0.2; echo %d'", i))
+	}
+	f := writeFile(t, filepath.Join(dir, "cmds"), strings.Join(lines, "\n")+"\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := cmd(ctx, dir, nil, "flux-hierarchy", "--config=config.json", "--quiet", "--joblog", "log", "--command_file", f)
+	var errb strings.Builder
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var victim []int
+	for deadline := time.Now().Add(10 * time.Second); len(victim) == 0 && time.Now().Before(deadline); {
+		time.Sleep(300 * time.Millisecond)
+		for _, pid := range pgrep(t, "--child top.1") {
+			if argv(pid)[1] == "hierarchy" { // not the flux start that runs it
+				victim = append(victim, pid)
+			}
+		}
+	}
+	if len(victim) == 0 {
+		t.Fatal("no leaf instance top.1 appeared")
+	}
+	// The leaf's program's parent is its flux start: kill the instance.
+	ppid := parentOf(t, victim[0])
+	syscall.Kill(ppid, syscall.SIGKILL)
+	c.Wait()
+	rows := joblog(t, filepath.Join(dir, "log"))
+	if len(rows) != 30 {
+		t.Fatalf("%d records, want 30 (one per line)\nstderr:\n%s", len(rows), errb.String())
+	}
+	lost := strings.Count(errb.String(), "instance lost")
+	failed := 0
+	for _, row := range rows {
+		if row[6] != "0" {
+			failed++
+		}
+	}
+	if failed != lost {
+		t.Errorf("%d failed lines, %d reported as instance lost\n%s", failed, lost, errb.String())
+	}
+	time.Sleep(300 * time.Millisecond)
+	if left := pgrep(t, "--child top."); len(left) > 0 {
+		t.Errorf("child processes left: %v", left)
+	}
+}
+
+func argv(pid int) []string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return append(strings.Split(string(b), "\x00"), "", "")
+}
+
+func parentOf(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndex(s, ")")+2:])
+	var ppid int
+	fmt.Sscan(f[1], &ppid)
+	return ppid
+}
+
+// A config that does not fit is refused with the arithmetic, before anything
+// runs; Ctrl-C tears the whole tree down.
+func TestHierarchyBadConfigAndInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "big.json"), `{"num_levels":2,"levels":[{"num_children":2,"cores_per_child":36}]}`)
+	r := run(t, dir, "true\n", "flux-hierarchy", "--config=big.json")
+	if r.code != 2 || !strings.Contains(r.stderr, "2 children x 36 cores = 72 cores") {
+		t.Errorf("exit %d, stderr %q; want 2 and the arithmetic", r.code, r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "zero.json"), `{"num_levels":2,"levels":[{"num_children":0,"cores_per_child":1}]}`)
+	if r := run(t, dir, "true\n", "flux-hierarchy", "--config=zero.json"); r.code != 2 {
+		t.Errorf("zero children: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	writeFile(t, filepath.Join(dir, "config.json"), depth3)
+	var lines []string
+	for i := 0; i < 20; i++ {
+		lines = append(lines, "sleep 30.125")
+	}
+	f := writeFile(t, filepath.Join(dir, "cmds"), strings.Join(lines, "\n")+"\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := cmd(ctx, dir, nil, "flux-hierarchy", "--config=config.json", "--quiet", "--joblog", "log", "--command_file", f)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(pgrep(t, "sleep 30.125")) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the leaves never started their lines")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.Process.Signal(syscall.SIGINT)
+	c.Wait()
+	if code := c.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d after SIGINT, want 130", code)
+	}
+	time.Sleep(500 * time.Millisecond)
+	for _, what := range []string{"sleep 30.125", "--child top", "flux start"} {
+		if left := pgrep(t, what); len(left) > 0 {
+			t.Errorf("%q still running after Ctrl-C: %v", what, left)
+		}
+	}
+}
