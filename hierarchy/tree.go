@@ -110,8 +110,13 @@ func (t *Tree) startChildren() error {
 		if lv.Sched != "" {
 			argv = append(argv, "--sched", lv.Sched)
 		}
-		if t.opt.Simulate > 0 && t.opt.Level+1 == t.opt.Config.NumLevels {
-			argv = append(argv, "-Sexec.test.run_duration="+t.opt.Simulate.String())
+		if t.opt.Simulate > 0 {
+			// Simulated cores: the child gets as many as the config gives it,
+			// unbound (their ids need not exist here); leaves simulate tasks.
+			argv = append(argv, "-Sresource.cores="+strconv.Itoa(t.childReq.Cores()), "-Sexec.bind=false")
+			if t.opt.Level+1 == t.opt.Config.NumLevels {
+				argv = append(argv, "-Sexec.test.run_duration="+t.opt.Simulate.String())
+			}
 		}
 		argv = append(argv, t.opt.Self, "hierarchy", "--child", names[i], "--parent-service", t.svc,
 			"--level", strconv.Itoa(t.opt.Level+1), "--config-json", string(cfgJSON))
