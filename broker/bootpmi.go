@@ -44,14 +44,6 @@ func pmiBoot(a boot.Attrs, cfg *Config) (session string, err error) {
 	if err != nil {
 		return "", err
 	}
-	encrypt, err := a.Bool("tbon.encrypt", boot.DefaultEncrypt)
-	if err != nil {
-		return "", err
-	}
-	heartbeat, err := a.Duration("tbon.heartbeat", boot.DefaultHeartbeat)
-	if err != nil {
-		return "", err
-	}
 	cfg.Rank, cfg.Size, cfg.Fanout = rank, size, fanout
 	if size == 1 {
 		c.Finalize()
@@ -97,11 +89,12 @@ func pmiBoot(a boot.Attrs, cfg *Config) (session string, err error) {
 		return "", fmt.Errorf("boot.method=pmi: rank %d of %d: %w", rank, size, err)
 	}
 	session = c.KVSName()
-	cfg.Links = &LinkSetup{
-		Link:     overlay.LinkConfig{Key: key, Session: session, Rank: int32(rank), Encrypt: encrypt, Heartbeat: heartbeat},
-		Listener: ln,
-		Parent:   parent,
+	link, err := linkConfig(a, key, session, rank)
+	if err != nil {
+		ln.Close()
+		return "", err
 	}
+	cfg.Links = &LinkSetup{Link: link, Listener: ln, Parent: parent}
 	return session, nil
 }
 

@@ -125,17 +125,12 @@ func configBoot(a boot.Attrs, cfg *Config) (session string, err error) {
 	if err != nil {
 		return "", err
 	}
-	encrypt, err := a.Bool("tbon.encrypt", boot.DefaultEncrypt)
-	if err != nil {
-		return "", err
-	}
-	heartbeat, err := a.Duration("tbon.heartbeat", boot.DefaultHeartbeat)
+	link, err := linkConfig(a, key, conf.SessionID, rank)
 	if err != nil {
 		return "", err
 	}
 	cfg.Rank, cfg.Size, cfg.Fanout = rank, conf.Size(), fanout
-	ls := &LinkSetup{Link: overlay.LinkConfig{Key: key, Session: conf.SessionID, Rank: int32(rank),
-		Encrypt: encrypt, Heartbeat: heartbeat}}
+	ls := &LinkSetup{Link: link}
 	if len(boot.Children(rank, conf.Size(), fanout)) > 0 {
 		// Listen on the endpoint's port on every address: the endpoint's
 		// host may be a name that resolves to this host's address.
@@ -165,3 +160,15 @@ func (in *Instance) WaitReadyTimeout(d time.Duration) error {
 
 // Dir is the instance's private directory (its socket lives there).
 func (in *Instance) Dir() string { return filepath.Dir(in.listener.Addr()) }
+
+// linkConfig is what every boot method gives the links: the key and session
+// it found, and the tbon.encrypt and tbon.heartbeat attributes.
+func linkConfig(a boot.Attrs, key overlay.Key, session string, rank int) (overlay.LinkConfig, error) {
+	lc := overlay.LinkConfig{Key: key, Session: session, Rank: int32(rank)}
+	var err error
+	if lc.Encrypt, err = a.Bool("tbon.encrypt", boot.DefaultEncrypt); err != nil {
+		return lc, err
+	}
+	lc.Heartbeat, err = a.Duration("tbon.heartbeat", boot.DefaultHeartbeat)
+	return lc, err
+}

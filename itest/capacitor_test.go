@@ -112,20 +112,26 @@ func TestNoCoreOverlap(t *testing.T) {
 
 // Work starts on the first line, before the producer writes the second.
 func TestStreamingStartsBeforeEOF(t *testing.T) {
-	dir := t.TempDir()
+	assertStreams(t, t.TempDir(), "flux-capacitor", "--quiet")
+}
+
+// assertStreams runs a command that reads lines from a pipe and checks that
+// the first line runs before the second is written.
+func assertStreams(t *testing.T, dir, name string, args ...string) {
+	t.Helper()
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c := cmd(ctx, dir, pr, "flux-capacitor", "--quiet")
+	c := cmd(ctx, dir, pr, name, args...)
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
 	pr.Close()
-	fmt.Fprintln(pw, "-n1 touch first")
-	deadline := time.Now().Add(10 * time.Second)
+	fmt.Fprintln(pw, "touch first")
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "first")); err == nil {
 			break
@@ -137,10 +143,10 @@ func TestStreamingStartsBeforeEOF(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	fmt.Fprintln(pw, "-n1 touch second")
+	fmt.Fprintln(pw, "touch second")
 	pw.Close()
 	if err := c.Wait(); err != nil {
-		t.Fatalf("flux-capacitor: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "second")); err != nil {
 		t.Fatal("the second line did not run")

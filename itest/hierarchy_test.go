@@ -100,38 +100,7 @@ func TestHierarchyDepthThree(t *testing.T) {
 func TestHierarchyStreams(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "config.json"), depth3)
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	c := cmd(ctx, dir, pr, "flux-hierarchy", "--config=config.json", "--quiet")
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pr.Close()
-	fmt.Fprintln(pw, "touch first")
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "first")); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			pw.Close()
-			c.Wait()
-			t.Fatal("the first line did not run while the input was still open")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	fmt.Fprintln(pw, "touch second")
-	pw.Close()
-	if err := c.Wait(); err != nil {
-		t.Fatalf("flux-hierarchy: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "second")); err != nil {
-		t.Fatal("the second line did not run")
-	}
+	assertStreams(t, dir, "flux-hierarchy", "--config=config.json", "--quiet")
 }
 
 // kill -9 of one leaf instance mid-run: every line ends in exactly one job

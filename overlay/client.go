@@ -63,29 +63,7 @@ func (c *Client) OnEvent(fn func(*Msg)) {
 // ctx ends first, RPC returns ctx.Err(); the tag stays reserved until the
 // late response arrives, so it cannot be mistaken for another call's.
 func (c *Client) RPC(ctx context.Context, topic string, req any, resp any) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	type result struct {
-		m   *Msg
-		err error
-	}
-	ch := make(chan result, 1) // buffered: the reader never waits for an abandoned caller
-	if err := c.Go(topic, req, func(m *Msg, err error) { ch <- result{m, err} }); err != nil {
-		return err
-	}
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return r.err
-		}
-		if resp != nil {
-			return r.m.Decode(resp)
-		}
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return c.RPCTo(ctx, AnyRank, topic, req, resp)
 }
 
 // Go sends a request and returns without waiting. done is called exactly
@@ -98,12 +76,7 @@ func (c *Client) Go(topic string, req any, done func(resp *Msg, err error)) erro
 	if err != nil {
 		return err
 	}
-	return c.start(m, &call{complete: func(m *Msg, err error) {
-		if err == nil {
-			err = remoteError(m)
-		}
-		done(m, err)
-	}})
+	return c.GoMsg(m, done)
 }
 
 // Notify sends a request that expects no response (FlagNoResponse, tag 0).

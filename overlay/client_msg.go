@@ -13,8 +13,12 @@ func (c *Client) GoMsg(m *Msg, done func(resp *Msg, err error)) error {
 	}})
 }
 
-// RPCTo is RPC addressed to one rank of the instance.
+// RPCTo is RPC addressed to one rank of the instance (AnyRank: the nearest
+// provider of the service).
 func (c *Client) RPCTo(ctx context.Context, rank int, topic string, req any, resp any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m, err := NewRequest(topic, req)
 	if err != nil {
 		return err

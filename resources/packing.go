@@ -40,9 +40,10 @@ import (
 // a couple of small allocations (the Slices slice and the IDSet words) and
 // no maps.
 
-// placement is one rank's share of a job: pos indexes Set.Ranks.
-type placement struct {
-	pos, tasks int
+// Placement is one rank's share of a job: Pos indexes the ranks in ascending
+// rank order (Set.Ranks of a Pool), Tasks is how many tasks go there.
+type Placement struct {
+	Pos, Tasks int
 }
 
 // capacity is how many more tasks of r a rank with the given free counts holds.
@@ -57,21 +58,21 @@ func capacity(freeCores, freeGPUs int, r Request) int {
 // planner holds scratch space so that planning allocates nothing in the
 // steady state.
 type planner struct {
-	out   []placement
+	out   []Placement
 	order []int
 }
 
 // plan places normalized, valid request r on ranks whose free counts are
 // nfree/nfreeG, ignoring positions below first (which have no free core).
 // The result aliases p.out and is valid until the next call.
-func (p *planner) plan(nfree, nfreeG []int, first int, r Request) ([]placement, bool) {
+func (p *planner) plan(nfree, nfreeG []int, first int, r Request) ([]Placement, bool) {
 	p.out = p.out[:0]
 	n := len(nfree)
 	if r.Nodes == 0 {
 		needC, needG := r.Cores(), r.GPUs()
 		for i := first; i < n; i++ {
 			if nfree[i] >= needC && nfreeG[i] >= needG {
-				p.out = append(p.out, placement{i, r.Tasks})
+				p.out = append(p.out, Placement{i, r.Tasks})
 				return p.out, true
 			}
 		}
@@ -81,7 +82,7 @@ func (p *planner) plan(nfree, nfreeG []int, first int, r Request) ([]placement, 
 }
 
 // spread implements rule 3's multi-rank case.
-func (p *planner) spread(nfree, nfreeG []int, first int, r Request) ([]placement, bool) {
+func (p *planner) spread(nfree, nfreeG []int, first int, r Request) ([]Placement, bool) {
 	p.order = p.order[:0]
 	total := 0
 	for i := first; i < len(nfree); i++ {
@@ -110,14 +111,14 @@ func (p *planner) spread(nfree, nfreeG []int, first int, r Request) ([]placement
 	left := r.Tasks
 	for _, i := range chosen {
 		t := min(capOf(i), left)
-		p.out = append(p.out, placement{i, t})
+		p.out = append(p.out, Placement{i, t})
 		left -= t
 	}
 	return p.out, true
 }
 
 // block implements rule 4.
-func (p *planner) block(nfree, nfreeG []int, first int, r Request) ([]placement, bool) {
+func (p *planner) block(nfree, nfreeG []int, first int, r Request) ([]Placement, bool) {
 	n := r.Nodes
 	base, extra := r.Tasks/n, r.Tasks%n
 	for i := first; i < len(nfree) && len(p.out) < n; i++ {
@@ -126,7 +127,7 @@ func (p *planner) block(nfree, nfreeG []int, first int, r Request) ([]placement,
 			share++
 		}
 		if capacity(nfree[i], nfreeG[i], r) >= share {
-			p.out = append(p.out, placement{i, share})
+			p.out = append(p.out, Placement{i, share})
 		}
 	}
 	if len(p.out) < n {
@@ -163,4 +164,17 @@ func takeLow(free []uint64, n, from int) (IDSet, int) {
 		i++
 	}
 	return IDSet{w: out}, i
+}
+
+// Planner applies the packing rules to free counts per rank instead of a
+// Pool, so that a scheduler can ask "where would this job go if these were
+// the free cores?" (at a future time of a backfill plan). On a Pool's
+// current free counts it makes exactly the choice Pool.Alloc makes.
+type Planner struct{ planner }
+
+// Plan places normalized, valid request r on ranks whose free core and GPU
+// counts are nfree and nfreeG (one entry per rank, in ascending rank order).
+// The result is valid until the next call.
+func (p *Planner) Plan(nfree, nfreeG []int, r Request) ([]Placement, bool) {
+	return p.plan(nfree, nfreeG, 0, r)
 }

@@ -113,10 +113,10 @@ func (p *Pool) Alloc(r Request) (Alloc, bool) {
 	}
 	a := Alloc{Slices: make([]Slice, len(plan)), CoresPerTask: r.CoresPerTask, GPUsPerTask: r.GPUsPerTask}
 	for k, pl := range plan {
-		i := pl.pos
-		nc, ng := pl.tasks*r.CoresPerTask, pl.tasks*r.GPUsPerTask
+		i := pl.Pos
+		nc, ng := pl.Tasks*r.CoresPerTask, pl.Tasks*r.GPUsPerTask
 		s := &a.Slices[k]
-		s.Rank, s.Tasks = p.set.Ranks[i].Rank, pl.tasks
+		s.Rank, s.Tasks = p.set.Ranks[i].Rank, pl.Tasks
 		s.Cores, p.low[i] = takeLow(p.freeC[i], nc, p.low[i])
 		s.GPUs, _ = takeLow(p.freeG[i], ng, 0)
 		p.nfree[i] -= nc

@@ -127,7 +127,7 @@ func (s *Scheduler) tryStart(r resources.Request, d time.Duration) (resources.Al
 	// still hold the window minimum).
 	p.pl = p.pl[:0]
 	for _, sl := range a.Slices {
-		p.pl = append(p.pl, placement{s.rankPos[sl.Rank], sl.Tasks})
+		p.pl = append(p.pl, placement{Pos: s.rankPos[sl.Rank], Tasks: sl.Tasks})
 	}
 	if !p.within(p.pl, r) {
 		s.pool.Release(a)

@@ -124,7 +124,7 @@ func (p *profile) windowMin(k, m int) {
 // within reports whether placement pl of r fits the window minimum.
 func (p *profile) within(pl []placement, r resources.Request) bool {
 	for _, x := range pl {
-		if x.tasks*r.CoresPerTask > p.mc[x.pos] || x.tasks*r.GPUsPerTask > p.mg[x.pos] {
+		if x.Tasks*r.CoresPerTask > p.mc[x.Pos] || x.Tasks*r.GPUsPerTask > p.mg[x.Pos] {
 			return false
 		}
 	}
@@ -158,9 +158,9 @@ func (p *profile) take(k int, d time.Duration, pl []placement, r resources.Reque
 	nr := p.nr()
 	for row := k; row < e; row++ {
 		for _, x := range pl {
-			nc, ng := x.tasks*r.CoresPerTask, x.tasks*r.GPUsPerTask
-			p.c[row*nr+x.pos] -= nc
-			p.g[row*nr+x.pos] -= ng
+			nc, ng := x.Tasks*r.CoresPerTask, x.Tasks*r.GPUsPerTask
+			p.c[row*nr+x.Pos] -= nc
+			p.g[row*nr+x.Pos] -= ng
 			p.sc[row] -= nc
 			p.sg[row] -= ng
 		}
@@ -185,8 +185,8 @@ func (p *profile) startNow(r resources.Request, d time.Duration) (pl []placement
 func (p *profile) started(pl []placement, r resources.Request, d time.Duration) {
 	p.take(0, d, pl, r)
 	for _, x := range pl {
-		p.cur[x.pos] -= x.tasks * r.CoresPerTask
-		p.curG[x.pos] -= x.tasks * r.GPUsPerTask
+		p.cur[x.Pos] -= x.Tasks * r.CoresPerTask
+		p.curG[x.Pos] -= x.Tasks * r.GPUsPerTask
 	}
 }
 
@@ -231,7 +231,7 @@ func (p *profile) blocker(pl []placement, r resources.Request, d time.Duration) 
 	for row := 0; row <= p.last(0, d); row++ {
 		short := false
 		for _, x := range pl {
-			if x.tasks*r.CoresPerTask > p.c[row*nr+x.pos] || x.tasks*r.GPUsPerTask > p.g[row*nr+x.pos] {
+			if x.Tasks*r.CoresPerTask > p.c[row*nr+x.Pos] || x.Tasks*r.GPUsPerTask > p.g[row*nr+x.Pos] {
 				short = true
 			}
 		}
@@ -245,7 +245,7 @@ func (p *profile) blocker(pl []placement, r resources.Request, d time.Duration) 
 				continue
 			}
 			for _, x := range p.rpl[rv.pl0:rv.pl1] {
-				if slices.ContainsFunc(pl, func(y placement) bool { return y.pos == x.pos }) {
+				if slices.ContainsFunc(pl, func(y placement) bool { return y.Pos == x.Pos }) {
 					best, found = rv, true
 					break
 				}
