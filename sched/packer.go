@@ -13,4 +13,6 @@ type placement = resources.Placement
 // missed backfill, never a delayed reservation.
 type packer struct{ resources.Planner }
 
-func (p *packer) plan(nc, ng []int, r resources.Request) ([]placement, bool) { return p.Plan(nc, ng, r) }
+func (p *packer) plan(nc, ng []int, r resources.Request) ([]placement, bool) {
+	return p.Plan(nc, ng, r)
+}
