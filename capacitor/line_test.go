@@ -52,7 +52,7 @@ func TestParseLineOptions(t *testing.T) {
 		{"--ntasks=4 true", with(wantDirect("true", "true"), func(w *lineWant) { w.req = tasksReq(4) })},
 		{"--ntasks 4 true", with(wantDirect("true", "true"), func(w *lineWant) { w.req = tasksReq(4) })},
 		{"'-n' \"4\" true", with(wantDirect("true", "true"), func(w *lineWant) { w.req = tasksReq(4) })},
-		{"-N2 true", with(wantDirect("true", "true"), func(w *lineWant) { w.req = resources.Request{Nodes: 2, Tasks: 2, CoresPerTask: 1} })},
+		{"-N2 true", with(wantDirect("true", "true"), func(w *lineWant) { w.req = resources.Request{Nodes: 2, Tasks: 2, CoresPerTask: 1, Exclusive: true} })}, // -N alone: whole nodes
 		{"--nodes=2 -n 8 true", with(wantDirect("true", "true"), func(w *lineWant) { w.req = resources.Request{Nodes: 2, Tasks: 8, CoresPerTask: 1} })},
 		{"--nodes 2 -n2 true", with(wantDirect("true", "true"), func(w *lineWant) { w.req = resources.Request{Nodes: 2, Tasks: 2, CoresPerTask: 1} })},
 		{"-c4 make", with(wantDirect("make", "make"), func(w *lineWant) { w.req = resources.Request{Tasks: 1, CoresPerTask: 4} })},

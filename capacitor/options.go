@@ -273,6 +273,8 @@ func (o *lineOpts) finish(def *Defaults, l *Line) string {
 		return "-N " + strconv.Itoa(req.Nodes) + " with -n " + strconv.Itoa(req.Tasks) +
 			": every node needs at least one task; use -n " + strconv.Itoa(req.Nodes) + " or more, or fewer nodes"
 	}
+	// -N alone asks for whole nodes, as in Flux.
+	req.Exclusive = req.Nodes > 0 && req.Tasks == 0 && req.CoresPerTask == 0 && req.GPUsPerTask == 0
 	l.Req = req.Normalize()
 	l.TimeLimit = def.TimeLimit
 	if o.timeLimit > 0 {

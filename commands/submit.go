@@ -33,7 +33,10 @@ func jobspecFrom(c *cli.Context) (broker.Jobspec, error) {
 		return broker.Jobspec{}, err
 	}
 	argv := c.Args().Slice()
-	req := d.Req.Normalize()
+	req := d.Req
+	// -N alone asks for whole nodes, as in Flux.
+	req.Exclusive = req.Nodes > 0 && req.Tasks == 0 && req.CoresPerTask == 0 && req.GPUsPerTask == 0
+	req = req.Normalize()
 	if err := req.Validate(); err != nil {
 		return broker.Jobspec{}, exitf(2, "flux %s: %v", c.Command.Name, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,12 +24,20 @@ func TestDepthTwoByHand(t *testing.T) {
 		}
 		writeFile(t, filepath.Join(dir, f+".commands"), strings.Join(lines, "\n")+"\n")
 	}
+	// -N1 alone gives each child instance a whole node (Flux's meaning).
 	script := `set -e
-ids=$(for x in ./*.commands; do flux submit -N1 flux start flux-capacitor --quiet --command_file $x; done)
+ids=$(for x in ./*.commands; do flux submit -N1 flux start sh -c 'flux resource list -v; flux-capacitor --quiet --command_file '$x; done)
 for id in $ids; do flux job attach $id; done`
 	r := run(t, dir, "", "flux", "start", "--test-size=2", "sh", "-c", script)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	cores := fmt.Sprintf("0-%d", runtime.NumCPU()-1)
+	if runtime.NumCPU() == 1 {
+		cores = "0"
+	}
+	if c := strings.Count(r.stdout, " "+cores+" "); c != 2 {
+		t.Errorf("each child instance should hold a whole node (cores %s); resource lists:\n%s", cores, r.stdout)
 	}
 	for _, f := range []string{"a", "b"} {
 		for i := 0; i < 10; i++ {

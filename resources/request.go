@@ -14,6 +14,24 @@ type Request struct {
 	Tasks        int `msgpack:"n" json:"tasks"`
 	CoresPerTask int `msgpack:"c" json:"cores_per_task"`
 	GPUsPerTask  int `msgpack:"g" json:"gpus_per_task"`
+	// Exclusive asks for whole nodes: Flux gives -N without -n or -c the
+	// nodes entirely (their tasks share each node's cores). The scheduler
+	// turns it into cores per task with WholeNodes.
+	Exclusive bool `msgpack:"x,omitempty" json:"exclusive,omitempty"`
+}
+
+// WholeNodes turns an exclusive request into an ordinary one that takes
+// every core and GPU of nodes like the largest in s: the tasks of each node
+// share its cores evenly. Other requests come back unchanged.
+func (s Set) WholeNodes(r Request) Request {
+	if !r.Exclusive || r.Nodes <= 0 {
+		return r
+	}
+	perNode := (r.Tasks + r.Nodes - 1) / r.Nodes
+	r.CoresPerTask = max(1, s.MaxCoresPerNode()/perNode)
+	r.GPUsPerTask = s.MaxGPUsPerNode() / perNode
+	r.Exclusive = false
+	return r
 }
 
 // Normalize fills in the defaults Flux uses: no -n means one task per node

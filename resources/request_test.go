@@ -116,3 +116,19 @@ func TestSetCounts(t *testing.T) {
 		t.Errorf("counts: cores %d gpus %d nodes %d maxc %d maxg %d", s.Cores(), s.GPUs(), s.Nodes(), s.MaxCoresPerNode(), s.MaxGPUsPerNode())
 	}
 }
+
+// -N alone takes whole nodes: the tasks of a node share all its cores.
+func TestWholeNodes(t *testing.T) {
+	s := Set{Ranks: []Rank{{Rank: 0, Cores: RangeIDSet(0, 3)}, {Rank: 1, Cores: RangeIDSet(0, 3), GPUs: NewIDSet(0, 1)}}}
+	for _, tc := range []struct {
+		in, want Request
+	}{
+		{Request{Nodes: 1, Tasks: 1, CoresPerTask: 1, Exclusive: true}, Request{Nodes: 1, Tasks: 1, CoresPerTask: 4, GPUsPerTask: 2}},
+		{Request{Nodes: 2, Tasks: 4, CoresPerTask: 1, Exclusive: true}, Request{Nodes: 2, Tasks: 4, CoresPerTask: 2, GPUsPerTask: 1}},
+		{Request{Nodes: 1, Tasks: 1, CoresPerTask: 1}, Request{Nodes: 1, Tasks: 1, CoresPerTask: 1}},
+	} {
+		if got := s.WholeNodes(tc.in); got != tc.want {
+			t.Errorf("WholeNodes(%+v) = %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+}

@@ -150,6 +150,7 @@ func (s *Scheduler) Submit(j Job) error {
 	if err := j.Req.Validate(); err != nil {
 		return err
 	}
+	j.Req = s.set.WholeNodes(j.Req)
 	if !s.okValid || j.Req != s.okReq {
 		if err := s.set.Feasible(j.Req); err != nil {
 			return err
