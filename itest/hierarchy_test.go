@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -36,7 +37,7 @@ for id in $ids; do flux job attach $id; done`
 	if runtime.NumCPU() == 1 {
 		cores = "0"
 	}
-	if c := strings.Count(r.stdout, " "+cores+" "); c != 2 {
+	if c := len(regexp.MustCompile(`(?m)^0\s+\S+\s+`+cores+`\s`).FindAllString(r.stdout, -1)); c != 2 {
 		t.Errorf("each child instance should hold a whole node (cores %s); resource lists:\n%s", cores, r.stdout)
 	}
 	for _, f := range []string{"a", "b"} {
