@@ -21,6 +21,7 @@ const (
 	TopicModList    = "module.list"     // nil -> ModuleList
 	TopicModRemove  = "module.remove"   // ModuleRemove -> nil
 	TopicServiceAdd = "service.add"     // ServiceAdd -> nil: requests for these services come to the caller
+	TopicStop       = "instance.stop"   // nil -> nil, at rank 0: stop the whole instance (what started it waits for it)
 )
 
 // Topics between brokers.

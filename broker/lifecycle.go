@@ -115,3 +115,17 @@ func (st *state) endOfPass() {
 	}
 	st.exec.flush()
 }
+
+// stopRequest stops the whole instance on behalf of the client that started
+// it (flux-capacitor inside Slurm): rank 0 cancels the jobs and tells its
+// children to stop, so every broker exits cleanly and the launcher that
+// started them (srun) ends without killing anything.
+func (st *state) stopRequest(from endpoint, m *overlay.Msg) {
+	st.respond(from, m, nil)
+	b := st.b
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), b.cfg.KillGrace+10*time.Second)
+		defer cancel()
+		b.Shutdown(ctx)
+	}()
+}

@@ -95,6 +95,7 @@ func newState(b *Broker) (*state, error) {
 			topicExecOutput: jm.execOutput,
 			topicDisconnect: jm.disconnect,
 			topicPMIExch:    jm.exchangeRequest,
+			TopicStop:       st.stopRequest,
 			topicExecAbort:  jm.abortRequest,
 		} {
 			st.handlers[topic] = h

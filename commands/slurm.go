@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/resources"
 	"github.com/fluxtaskfarm/flux/sched"
@@ -32,7 +34,16 @@ func slurmInstance(job resources.SlurmJob, so sched.Options) (*overlay.Client, f
 	}
 	uriFile := filepath.Join(dir, "uri")
 	n := strconv.Itoa(len(job.Nodes))
-	args := []string{"--overlap", "--mpi=pmi2", "-N", n, "-n", n, "--ntasks-per-node=1", "--cpu-bind=none",
+	// Each broker may use every CPU the job has on its node: a step task
+	// with one CPU would be bound to it where Slurm binds (task/affinity).
+	cpus := 0
+	for _, c := range job.CPUs {
+		if cpus == 0 || c < cpus {
+			cpus = c
+		}
+	}
+	args := []string{"--quiet", "--overlap", "--mpi=pmi2", "-N", n, "-n", n, "--ntasks-per-node=1",
+		"--cpus-per-task=" + strconv.Itoa(max(cpus, 1)),
 		"--kill-on-bad-exit=1", "--job-name=flux-brokers",
 		self, "broker", "-Sboot.method=pmi", "-Sbroker.uri_file=" + uriFile}
 	if so.Policy != "" {
@@ -48,13 +59,26 @@ func slurmInstance(job resources.SlurmJob, so sched.Options) (*overlay.Client, f
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	var client *overlay.Client
 	stop := func() {
-		cmd.Process.Signal(syscall.SIGTERM)
+		// Ask rank 0 to stop the instance: every broker exits cleanly and
+		// srun ends by itself; SIGTERM (then SIGKILL) only if it does not.
+		if client != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			client.RPC(ctx, broker.TopicStop, nil, nil)
+			cancel()
+			client.Close()
+		}
 		select {
 		case <-exited:
 		case <-time.After(30 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(30 * time.Second):
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-exited
+			}
 		}
 		os.RemoveAll(dir)
 	}
@@ -66,7 +90,8 @@ func slurmInstance(job resources.SlurmJob, so sched.Options) (*overlay.Client, f
 				stop()
 				return nil, nil, err
 			}
-			return overlay.NewClient(conn), stop, nil
+			client = overlay.NewClient(conn)
+			return client, stop, nil
 		}
 		select {
 		case err := <-exited:
