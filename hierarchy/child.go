@@ -124,7 +124,7 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 			}
 			if len(p.reply.Jobs) > 0 {
 				inflight += len(p.reply.Jobs)
-				exec.submit(p.reply.Jobs, p.reply.Env)
+				exec.submit(captured(p.reply.Jobs), p.reply.Env)
 			}
 		case refused := <-exec.refused:
 			inflight -= len(refused)
@@ -151,4 +151,14 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 			}
 		}
 	}
+}
+
+// captured turns off --line-buffer streaming for lines run below the top:
+// only results travel up the tree, so their output must be captured and
+// travel with them (grouped per task).
+func captured(jobs []broker.Jobspec) []broker.Jobspec {
+	for i := range jobs {
+		jobs[i].Stream = false
+	}
+	return jobs
 }

@@ -65,7 +65,7 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 				tree.Cancel(nil)
 				return st, fmt.Errorf("relay %s: the parent is gone: %w", name, p.err)
 			}
-			if jobs := p.reply.Jobs; len(jobs) > 0 {
+			if jobs := captured(p.reply.Jobs); len(jobs) > 0 {
 				outstanding += len(jobs)
 				_ = tree.Submit(jobs, p.reply.Env, func(r broker.SubmitReply, _ error) {
 					// Lines run here that the instance refused end now.

@@ -230,3 +230,18 @@ func TestHierarchyBadConfigAndInterrupt(t *testing.T) {
 		}
 	}
 }
+
+// --line-buffer through the tree: lines run below the top are captured and
+// travel with their results, so no output is lost.
+func TestHierarchyLineBuffer(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "config.json"), depth3)
+	var lines []string
+	for i := 0; i < 12; i++ {
+		lines = append(lines, fmt.Sprintf("echo out %d", i))
+	}
+	r := run(t, dir, strings.Join(lines, "\n")+"\n", "flux-hierarchy", "--config=config.json", "--quiet", "--line-buffer")
+	if r.code != 0 || strings.Count(r.stdout, "out ") != 12 {
+		t.Errorf("exit %d, %d of 12 output lines:\n%s%s", r.code, strings.Count(r.stdout, "out "), r.stdout, r.stderr)
+	}
+}
