@@ -245,3 +245,20 @@ func TestHierarchyLineBuffer(t *testing.T) {
 		t.Errorf("exit %d, %d of 12 output lines:\n%s%s", r.code, strings.Count(r.stdout, "out "), r.stdout, r.stderr)
 	}
 }
+
+// A nested instance over two nodes of its parent: its two brokers bootstrap
+// through the parent's PMI server, each holds its whole node, and it knows
+// its depth.
+func TestNestedInstanceOverTwoNodes(t *testing.T) {
+	dir := t.TempDir()
+	inner := `flux resource list -v; echo level=$FLUX_INSTANCE_LEVEL; flux run -N2 -n2 sh -c 'echo child task $FLUX_TASK_RANK'`
+	r := run(t, dir, "", "flux", "start", "--test-size=2", "flux", "run", "-N2", "flux", "start", "sh", "-c", inner)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"\n1 ", "level=1", "child task 0", "child task 1"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
