@@ -15,12 +15,14 @@ import (
 )
 
 // A task script that records when it ran and on which cores.
+// The fourth field is the broker the task ran under (from its FLUX_URI).
 const recordTask = `#!/bin/sh
 s=$(date +%s%N)
 sleep 0.05
 c=$(grep Cpus_allowed_list /proc/$$/status | cut -f2)
 e=$(date +%s%N)
-echo "$s $e $c" > "rec.$1.$FLUX_TASK_RANK"
+b=$(echo "$FLUX_URI" | sed -n 's|.*/flux-[^/]*-\([0-9]*\)-[^/-]*/local|\1|p')
+echo "$s $e $c ${b:-0}" > "rec.$1.$FLUX_TASK_RANK"
 `
 
 type span struct {
@@ -83,7 +85,7 @@ func TestNoCoreOverlap(t *testing.T) {
 	var spans []span
 	for _, p := range recs {
 		f := strings.Fields(readFile(t, p))
-		if len(f) != 3 {
+		if len(f) != 4 {
 			t.Fatalf("%s: %q", p, f)
 		}
 		s, _ := strconv.ParseInt(f[0], 10, 64)
@@ -98,12 +100,18 @@ func TestNoCoreOverlap(t *testing.T) {
 		}
 		spans = append(spans, sp)
 	}
+	assertNoOverlap(t, "this host", spans)
+}
+
+// assertNoOverlap checks that no two spans that overlap in time share a core.
+func assertNoOverlap(t *testing.T, where string, spans []span) {
+	t.Helper()
 	sort.Slice(spans, func(a, b int) bool { return spans[a].start < spans[b].start })
 	for i := range spans {
 		for j := i + 1; j < len(spans) && spans[j].start < spans[i].end; j++ {
 			for c := range spans[i].cores {
 				if spans[j].cores[c] {
-					t.Errorf("%s and %s ran at the same time on core %d", spans[i].name, spans[j].name, c)
+					t.Errorf("%s: %s and %s ran at the same time on core %d", where, spans[i].name, spans[j].name, c)
 				}
 			}
 		}

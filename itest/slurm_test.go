@@ -72,9 +72,10 @@ func TestSlurmSbatch(t *testing.T) {
 	testbed.Slurm(t)
 	prog := mpiProgram(t)
 	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "task.sh"), recordTask)
 	var lines []string
 	for i := 0; i < 40; i++ {
-		lines = append(lines, `sh -c 'sleep 0.1; echo "$FLUX_URI"'`)
+		lines = append(lines, fmt.Sprintf(`sh -c 'echo "$FLUX_URI"; exec sh task.sh %d'`, i))
 	}
 	lines = append(lines, "-N2 -n4 "+prog)
 	writeFile(t, filepath.Join(dir, "cmds"), strings.Join(lines, "\n")+"\n")
@@ -90,6 +91,26 @@ func TestSlurmSbatch(t *testing.T) {
 	checkRanks(t, got, 4)
 	if rows := joblog(t, filepath.Join(dir, "log")); len(rows) != 41 {
 		t.Errorf("%d records, want 41", len(rows))
+	}
+	// No two tasks that ran at the same time on one node shared a core.
+	// (The testbed's nodes are one machine: the check is per broker rank.)
+	byRank := map[string][]span{}
+	recs, _ := filepath.Glob(filepath.Join(dir, "rec.*"))
+	if len(recs) != 40 {
+		t.Fatalf("%d task records, want 40", len(recs))
+	}
+	for _, p := range recs {
+		f := strings.Fields(readFile(t, p))
+		if len(f) != 4 {
+			t.Fatalf("%s: %q", p, f)
+		}
+		sp := span{name: filepath.Base(p), cores: parseCPUList(t, f[2])}
+		fmt.Sscan(f[0], &sp.start)
+		fmt.Sscan(f[1], &sp.end)
+		byRank[f[3]] = append(byRank[f[3]], sp)
+	}
+	for rank, spans := range byRank {
+		assertNoOverlap(t, "rank "+rank, spans)
 	}
 }
 
