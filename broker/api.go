@@ -108,6 +108,12 @@ type ResultBatch struct {
 	Watcher uint64       `msgpack:"watcher,omitempty"` // in the first response of a stream: the id to submit with
 	Output  []OutputLine `msgpack:"output,omitempty"`
 	Results []JobResult  `msgpack:"results,omitempty"`
+	Started []uint64     `msgpack:"started,omitempty"` // cookies of jobs that started (WatchRequest.Started)
+}
+
+// WatchRequest opens a job.results stream (the payload may be absent).
+type WatchRequest struct {
+	Started bool `msgpack:"started,omitempty"` // also report, by cookie, when each job starts
 }
 
 // ListRequest asks for the job table; finished jobs only with All.

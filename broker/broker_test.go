@@ -256,3 +256,37 @@ func TestMergeEnv(t *testing.T) {
 		t.Error("mergeEnv copied the base with nothing to add")
 	}
 }
+
+// A results stream opened with Started hears, by cookie, when each job
+// starts, before its result.
+func TestWatchStarted(t *testing.T) {
+	_, c := newTestBroker(t, 1)
+	s, w, err := WatchResultsWith(c, &WatchRequest{Started: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, c, w, spec(7, "sleep", "0.2"), spec(8, "true"))
+	started := map[uint64]bool{}
+	for done := 0; done < 2; {
+		m, err := s.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b ResultBatch
+		if err := m.Decode(&b); err != nil {
+			t.Fatal(err)
+		}
+		for _, ck := range b.Started {
+			started[ck] = true
+		}
+		for _, r := range b.Results {
+			if !started[r.Cookie] {
+				t.Errorf("result of %d before its start notice", r.Cookie)
+			}
+			done++
+		}
+	}
+	if len(started) != 2 {
+		t.Errorf("start notices for %v, want 7 and 8", started)
+	}
+}

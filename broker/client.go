@@ -48,6 +48,7 @@ type resultStream struct {
 	req     *overlay.Msg
 	results []JobResult
 	lines   []OutputLine
+	started []uint64
 	dropped int
 }
 
@@ -116,6 +117,17 @@ func (c *client) deliverResult(req *overlay.Msg, r *JobResult) {
 	c.signal()
 }
 
+// started queues the cookie of a job that started, on the job.results stream req.
+func (c *client) started(req *overlay.Msg, cookie uint64) {
+	c.mu.Lock()
+	if !c.closed {
+		s := c.stream(req)
+		s.started = append(s.started, cookie)
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
 // output queues one streamed line on the job.results stream req.
 func (c *client) output(req *overlay.Msg, l OutputLine) {
 	c.mu.Lock()
@@ -150,7 +162,7 @@ func (c *client) flush() bool {
 	c.replies = nil
 	var batches []*overlay.Msg
 	for tag, s := range c.streams {
-		if len(s.results) == 0 && len(s.lines) == 0 && s.dropped == 0 {
+		if len(s.results) == 0 && len(s.lines) == 0 && len(s.started) == 0 && s.dropped == 0 {
 			delete(c.streams, tag)
 			continue
 		}
@@ -159,13 +171,13 @@ func (c *client) flush() bool {
 				Data: []byte("[flux: " + strconv.Itoa(s.dropped) + " output lines dropped: this client reads too slowly]\n")})
 			s.dropped = 0
 		}
-		m, err := s.req.Respond(&ResultBatch{Output: s.lines, Results: s.results})
+		m, err := s.req.Respond(&ResultBatch{Output: s.lines, Results: s.results, Started: s.started})
 		if err != nil {
 			m = s.req.RespondError(syscall.EPROTO, err.Error())
 		}
 		m.Flags |= overlay.FlagMore
 		batches = append(batches, m)
-		s.lines, s.results = nil, nil
+		s.lines, s.results, s.started = nil, nil, nil
 	}
 	closed := c.closed
 	c.mu.Unlock()

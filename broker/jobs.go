@@ -56,6 +56,8 @@ type watcher struct {
 	rank    int32 // remote: the rank the stream comes from
 	results []JobResult
 	lines   []OutputLine
+	started []uint64 // remote: cookies of jobs that started, to send
+	starts  bool     // the stream asked to hear when jobs start
 	gone    bool
 }
 
@@ -169,6 +171,10 @@ func (jm *jobManager) notReady(from endpoint, m *overlay.Msg) bool {
 func (jm *jobManager) openResults(from endpoint, m *overlay.Msg) {
 	jm.nextW++
 	w := &watcher{id: jm.nextW, req: m, from: from}
+	var wr WatchRequest
+	if len(m.Payload) > 0 && m.Decode(&wr) == nil {
+		w.starts = wr.Started
+	}
 	if c, ok := from.(*client); ok {
 		w.c = c
 	} else {
@@ -246,6 +252,14 @@ func (jm *jobManager) schedule() {
 		j.left = len(s.Alloc.Slices)
 		ranks, _ := allocText(j.alloc)
 		jm.transitions = append(jm.transitions, JobTransition{ID: j.id, State: "running", Ranks: ranks})
+		if w := j.w; w != nil && w.starts && !w.gone {
+			if w.c != nil {
+				w.c.started(w.req, j.spec.Cookie)
+			} else {
+				w.started = append(w.started, j.spec.Cookie)
+				jm.dirty[w] = true
+			}
+		}
 		task := 0
 		for si, sl := range s.Alloc.Slices {
 			p := jm.partOf(j, si, task)
@@ -320,11 +334,11 @@ func (jm *jobManager) flush() {
 	}
 	for w := range jm.dirty {
 		delete(jm.dirty, w)
-		if w.gone || (len(w.results) == 0 && len(w.lines) == 0) {
+		if w.gone || (len(w.results) == 0 && len(w.lines) == 0 && len(w.started) == 0) {
 			continue
 		}
-		resp, err := w.req.Respond(&ResultBatch{Output: w.lines, Results: w.results})
-		w.lines, w.results = nil, nil
+		resp, err := w.req.Respond(&ResultBatch{Output: w.lines, Results: w.results, Started: w.started})
+		w.lines, w.results, w.started = nil, nil, nil
 		if err != nil {
 			jm.st.b.cfg.Logf("broker: encoding results: %v", err)
 			continue

@@ -11,7 +11,16 @@ import (
 // id, which jobs submitted with SubmitRequest.Watcher report to. The stream
 // may be opened through any broker of the instance.
 func WatchResults(c *overlay.Client) (*overlay.Stream, uint64, error) {
-	s, err := c.Stream(context.Background(), TopicResults, nil)
+	return WatchResultsWith(c, nil)
+}
+
+// WatchResultsWith is WatchResults with options (report starts, too).
+func WatchResultsWith(c *overlay.Client, req *WatchRequest) (*overlay.Stream, uint64, error) {
+	var body any
+	if req != nil {
+		body = req
+	}
+	s, err := c.Stream(context.Background(), TopicResults, body)
 	if err != nil {
 		return nil, 0, fmt.Errorf("cannot watch results: %w", err)
 	}

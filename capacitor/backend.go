@@ -44,7 +44,13 @@ type instanceBackend struct {
 
 // NewInstanceBackend runs jobs in the instance behind c.
 func NewInstanceBackend(c *overlay.Client) (Backend, error) {
-	s, watcher, err := broker.WatchResults(c)
+	return NewInstanceBackendWith(c, nil)
+}
+
+// NewInstanceBackendWith is NewInstanceBackend with results-stream options
+// (with Started, each batch also names the jobs that started).
+func NewInstanceBackendWith(c *overlay.Client, wr *broker.WatchRequest) (Backend, error) {
+	s, watcher, err := broker.WatchResultsWith(c, wr)
 	if err != nil {
 		return nil, err
 	}

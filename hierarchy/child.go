@@ -86,13 +86,6 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 	if window <= 0 {
 		window = max(4, 2*st.Cores)
 	}
-	// job.state events say which lines started: a lost leaf's unstarted
-	// lines can go to its siblings.
-	events := make(chan *overlay.Msg, 256)
-	own.OnEvent(func(m *overlay.Msg) { events <- m })
-	if err := own.RPC(context.Background(), broker.TopicEventSub, &broker.EventSub{Patterns: []string{broker.EventJobState}}, nil); err != nil {
-		return st, err
-	}
 	exec, err := newJobRunner(own)
 	if err != nil {
 		return st, err
@@ -132,6 +125,7 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 			st.Lines += len(refused)
 			st.Failed += len(refused)
 		case b := <-exec.be.Results():
+			up.started = append(up.started, b.Started...)
 			for _, r := range b.Results {
 				inflight--
 				st.Lines++
@@ -142,8 +136,6 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 			}
 		case err := <-exec.be.Lost():
 			return st, fmt.Errorf("leaf %s: lost its own instance: %w", opt.Name, err)
-		case m := <-events:
-			up.started = append(up.started, exec.startedLines(m)...)
 		case err := <-up.pushes:
 			up.pushing = false
 			if err != nil {
