@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/fluxtaskfarm/flux/broker/boot"
+	"sync"
 	"syscall"
 	"time"
 
@@ -124,9 +125,14 @@ func (b *Broker) dialParent(ls *LinkSetup, lc overlay.LinkConfig) {
 }
 
 // serve reads a peer's two streams into the loop and reports when the link
-// is gone.
+// is gone: only after both readers have handed over everything that came
+// before the end, so a parent's last message (broker.shutdown) is always
+// seen before its link's loss.
 func (b *Broker) servePeer(p *peer) {
+	var readers sync.WaitGroup
+	readers.Add(2)
 	read := func(c overlay.Conn, bulk bool) {
+		defer readers.Done()
 		for {
 			m, err := c.Recv()
 			if err != nil {
@@ -143,6 +149,7 @@ func (b *Broker) servePeer(p *peer) {
 	go read(p.link.Bulk(), true)
 	go func() {
 		<-p.link.Done()
+		readers.Wait()
 		select {
 		case b.reqs <- request{from: p, gone: true}:
 		case <-b.stopped:
@@ -165,6 +172,11 @@ func (st *state) link(le linkEvent) {
 		st.parent = p
 		st.b.servePeer(p)
 		st.call(0, topicHello, &HelloRequest{Rank: st.rank, Resources: st.b.cfg.Resources.Ranks[0]}, false, nil)
+		// What came up from children before the parent link existed.
+		for _, q := range st.upQueue {
+			p.send(q.m, q.bulk)
+		}
+		st.upQueue = nil
 		close(st.b.ready)
 		return
 	}

@@ -39,9 +39,34 @@ type state struct {
 	pending map[uint32]*pendingReq
 	nextTag uint32
 
+	// upQueue holds messages that must go up before this broker's parent
+	// link exists (a child's hello can arrive first); bounded by upQueueMax.
+	upQueue []queued
+
 	stopping bool
 	forced   bool
 	deadline <-chan time.Time // the end of the shutdown grace
+}
+
+type queued struct {
+	m    *overlay.Msg
+	bulk bool
+}
+
+// upQueueMax bounds upQueue: a few messages per child is all boot needs.
+const upQueueMax = 4096
+
+// holdForParent queues m when it must go up and the parent link is not up
+// yet; false when it cannot (rank 0, stopping, or the queue is full).
+func (st *state) holdForParent(dst int, m *overlay.Msg, bulk bool) bool {
+	if st.rank == 0 || st.parent != nil || st.stopping || len(st.upQueue) >= upQueueMax {
+		return false
+	}
+	if dst >= 0 && dst < st.size && boot.NextHop(st.rank, dst, st.size, st.fanout) != boot.Parent(st.rank, st.fanout) {
+		return false
+	}
+	st.upQueue = append(st.upQueue, queued{m, bulk})
+	return true
 }
 
 type pendingReq struct {
@@ -153,10 +178,12 @@ func (st *state) request(from endpoint, m *overlay.Msg, bulk bool) {
 // a tag of this broker's, so that the response finds its way back here.
 func (st *state) forward(from endpoint, m *overlay.Msg, bulk bool, dst int) {
 	next := st.nextHop(dst)
-	if next == nil {
+	early := next == nil && st.parent == nil && st.rank > 0 && !st.stopping // the parent link is not up yet
+	if next == nil && !early {
 		st.respondErr(from, m, syscall.EHOSTUNREACH, fmt.Sprintf("rank %d cannot be reached from rank %d", dst, st.rank))
 		return
 	}
+	origTag := m.Tag
 	if c, ok := from.(*client); ok {
 		if expectsResponse(m) {
 			tag := st.newTag()
@@ -165,6 +192,16 @@ func (st *state) forward(from endpoint, m *overlay.Msg, bulk bool, dst int) {
 			m.Tag = tag
 		}
 		m.Src = int32(st.rank)
+	}
+	if next == nil {
+		if !st.holdForParent(dst, m, bulk) {
+			if _, ok := from.(*client); ok {
+				delete(st.pending, m.Tag)
+				m.Tag, m.Src = origTag, -1
+			}
+			st.respondErr(from, m, syscall.EHOSTUNREACH, fmt.Sprintf("rank %d cannot be reached from rank %d (its parent link is not up)", dst, st.rank))
+		}
+		return
 	}
 	next.send(m, bulk)
 }
@@ -198,6 +235,9 @@ func (st *state) call(dst int, topic string, body any, bulk bool, cb func(*overl
 	}
 	next := st.nextHop(dst)
 	if next == nil {
+		if st.holdForParent(dst, m, bulk) {
+			return
+		}
 		if cb != nil {
 			delete(st.pending, m.Tag)
 			cb(nil, fmt.Errorf("rank %d cannot be reached from rank %d", dst, st.rank))
@@ -232,7 +272,9 @@ func (st *state) response(from endpoint, m *overlay.Msg, bulk bool) {
 func (st *state) route(m *overlay.Msg, bulk bool) {
 	if next := st.nextHop(int(m.Dst)); next != nil {
 		next.send(m, bulk)
+		return
 	}
+	st.holdForParent(int(m.Dst), m, bulk)
 }
 
 // nextHop is the peer on the way to rank dst (-1: the parent); nil when

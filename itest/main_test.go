@@ -24,7 +24,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = dir
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "flux"), "..")
+	args := []string{"build", "-o", filepath.Join(dir, "flux")}
+	if os.Getenv("FLUX_ITEST_RACE") != "" {
+		args = append(args, "-race") // the binary under test reports data races
+	}
+	build := exec.Command("go", append(args, "..")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building flux:", err)
