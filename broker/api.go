@@ -66,7 +66,8 @@ type Jobspec struct {
 type SubmitRequest struct {
 	Env     []string  `msgpack:"env"`
 	Jobs    []Jobspec `msgpack:"jobs"`
-	Watcher uint64    `msgpack:"watcher,omitempty"` // send each result on this job.results stream (its first response names it)
+	Watcher uint64    `msgpack:"watcher,omitempty"`  // send each result on this job.results stream (its first response names it)
+	SameEnv bool      `msgpack:"same_env,omitempty"` // with Watcher: Env is the previous batch's on that stream (not sent again)
 }
 
 // SubmitReply answers a SubmitRequest position by position: IDs[i] is the

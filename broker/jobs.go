@@ -56,8 +56,9 @@ type watcher struct {
 	rank    int32 // remote: the rank the stream comes from
 	results []JobResult
 	lines   []OutputLine
-	started []uint64 // remote: cookies of jobs that started, to send
-	starts  bool     // the stream asked to hear when jobs start
+	started []uint64  // remote: cookies of jobs that started, to send
+	starts  bool      // the stream asked to hear when jobs start
+	env     *envBatch // the last environment submitted with this stream (SameEnv)
 	gone    bool
 }
 
@@ -210,6 +211,15 @@ func (jm *jobManager) submit(from endpoint, m *overlay.Msg) {
 	reply := SubmitReply{IDs: make([]uint64, len(req.Jobs)), Errs: make([]string, len(req.Jobs))}
 	now := time.Now()
 	env := &envBatch{env: req.Env}
+	switch {
+	case req.SameEnv && w != nil && w.env != nil:
+		env = w.env // a stream of batches sends its environment once
+	case req.SameEnv:
+		jm.st.respondErr(from, m, syscall.EINVAL, "job.submit: same_env without an earlier environment on this results stream")
+		return
+	case w != nil:
+		w.env = env
+	}
 	for i := range req.Jobs {
 		spec := &req.Jobs[i]
 		if len(spec.Argv) == 0 {

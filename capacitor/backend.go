@@ -40,6 +40,7 @@ type instanceBackend struct {
 	watcher uint64
 	results chan *broker.ResultBatch
 	lost    chan error
+	lastEnv []string // sent with an earlier batch: later batches with the same slice say SameEnv
 }
 
 // NewInstanceBackend runs jobs in the instance behind c.
@@ -76,6 +77,10 @@ func NewInstanceBackendWith(c *overlay.Client, wr *broker.WatchRequest) (Backend
 
 func (b *instanceBackend) Submit(jobs []broker.Jobspec, env []string, done func(broker.SubmitReply, error)) error {
 	req := broker.SubmitRequest{Env: env, Watcher: b.watcher, Jobs: jobs}
+	if sameSlice(env, b.lastEnv) {
+		req.Env, req.SameEnv = nil, true
+	}
+	b.lastEnv = env
 	return b.c.Go(broker.TopicSubmit, &req, func(m *overlay.Msg, err error) {
 		var reply broker.SubmitReply
 		if err == nil {
@@ -95,3 +100,9 @@ func (b *instanceBackend) Cancel(ids []uint64) {
 }
 
 func (b *instanceBackend) Close() { b.stream.Close() }
+
+// sameSlice reports whether a and b are the same non-empty slice (not equal
+// contents: the same backing array and length, as a run's batches share).
+func sameSlice(a, b []string) bool {
+	return len(a) > 0 && len(a) == len(b) && &a[0] == &b[0]
+}

@@ -93,6 +93,7 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 	defer exec.close()
 	up := newUpstream(parent, opt.Service, opt.Name)
 	inflight := 0
+	var env []string
 	for {
 		if free := window - inflight; free >= max(1, window/4) {
 			up.pull(free)
@@ -115,9 +116,12 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 			if p.reply.EOF {
 				up.eof = true
 			}
+			if p.reply.Env != nil {
+				env = p.reply.Env
+			}
 			if len(p.reply.Jobs) > 0 {
 				inflight += len(p.reply.Jobs)
-				exec.submit(captured(p.reply.Jobs), p.reply.Env)
+				exec.submit(captured(p.reply.Jobs), env)
 			}
 		case refused := <-exec.refused:
 			inflight -= len(refused)

@@ -39,6 +39,7 @@ type pull struct {
 // child is one child instance as its parent sees it.
 type child struct {
 	name    string
+	envSent bool                      // the environment goes with the first lines only
 	held    map[uint64]broker.Jobspec // handed out, no result yet
 	started map[uint64]bool
 	gone    bool
@@ -126,7 +127,11 @@ func (f *feeder) serve(p *pull) bool {
 	for _, j := range jobs {
 		p.child.held[j.Cookie] = j
 	}
-	f.reply(p.m, &PullReply{Env: f.env, Jobs: jobs})
+	reply := &PullReply{Jobs: jobs}
+	if !p.child.envSent {
+		reply.Env, p.child.envSent = f.env, true
+	}
+	f.reply(p.m, reply)
 	return true
 }
 

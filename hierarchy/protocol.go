@@ -22,8 +22,9 @@ type PullRequest struct {
 	Credits int    `msgpack:"credits"`
 }
 
-// PullReply carries lines (as jobs; Cookie is the input line number) and
-// their environment, or EOF once the stream has ended and nothing is left.
+// PullReply carries lines (as jobs; Cookie is the input line number), or
+// EOF once the stream has ended and nothing is left. The environment of the
+// lines comes with a child's first lines only; the child keeps it.
 type PullReply struct {
 	Env  []string         `msgpack:"env,omitempty"`
 	Jobs []broker.Jobspec `msgpack:"jobs,omitempty"`

@@ -40,6 +40,7 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 	up := newUpstream(parent, service, name)
 	outstanding := 0 // lines taken from the parent without a result yet
 	refused := make(chan []broker.JobResult, 16)
+	var env []string
 	closed := false
 	for {
 		up.push(nil)
@@ -65,9 +66,12 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 				tree.Cancel(nil)
 				return st, fmt.Errorf("relay %s: the parent is gone: %w", name, p.err)
 			}
+			if p.reply.Env != nil {
+				env = p.reply.Env
+			}
 			if jobs := captured(p.reply.Jobs); len(jobs) > 0 {
 				outstanding += len(jobs)
-				_ = tree.Submit(jobs, p.reply.Env, func(r broker.SubmitReply, _ error) {
+				_ = tree.Submit(jobs, env, func(r broker.SubmitReply, _ error) {
 					// Lines run here that the instance refused end now.
 					var out []broker.JobResult
 					now := time.Now()
