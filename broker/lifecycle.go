@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/overlay"
@@ -73,22 +74,23 @@ func (st *state) finish() {
 	if st.b.listener != nil {
 		st.b.listener.Close()
 	}
-	// Give the shutdown messages a moment to leave before the links close.
-	links := make([]*overlay.Link, 0, len(st.children)+1)
+	// Close every link now, each flushing what is queued on it (the
+	// shutdown messages above) first: the process may exit as soon as the
+	// loop returns, and a child must see broker.shutdown before the link's
+	// end. Closing is bounded (a peer that stopped reading gets 2 s).
+	var links []*overlay.Link
 	for _, p := range st.children {
 		links = append(links, p.link)
 	}
 	if st.parent != nil {
 		links = append(links, st.parent.link)
 	}
-	if len(links) > 0 {
-		go func() {
-			time.Sleep(200 * time.Millisecond)
-			for _, l := range links {
-				l.Close()
-			}
-		}()
+	var wg sync.WaitGroup
+	for _, l := range links {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.Close() }()
 	}
+	wg.Wait()
 }
 
 // fail stops the broker on its own, keeping the first reason.

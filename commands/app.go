@@ -98,7 +98,7 @@ var valueFlags = map[string]bool{
 	"S": true, "n": true, "N": true, "c": true, "g": true, "t": true, "o": true,
 	"ntasks": true, "nodes": true, "cores-per-task": true, "gpus-per-task": true, "time-limit": true,
 	"output": true, "cwd": true, "env": true, "command_file": true, "command-file": true,
-	"joblog": true, "config": true, "stats": true, "simulate": true, "end": true, "walltime-margin": true, "test-size": true, "window": true, "kill-grace": true, "sched": true, "setattr": true,
+	"joblog": true, "config": true, "stats": true, "simulate": true, "retries": true, "end": true, "walltime-margin": true, "test-size": true, "window": true, "kill-grace": true, "sched": true, "setattr": true,
 }
 
 // normalizeShortFlags rewrites Flux's attached short options (-n4, -t30s)

@@ -26,6 +26,8 @@ type feeder struct {
 	waiting  []*pull // pulls that found the queue empty
 	children map[string]*child
 	demand   func(credits int) // asks upstream for lines (relays); nil at the top
+	retries  int               // how often a line a lost child was running runs again (--retries)
+	tries    map[uint64]int    // line -> reruns so far; only lines that were rerun
 	requeued int
 	lostKids int
 }
@@ -244,6 +246,12 @@ func (f *feeder) childGone(name string, status int, why string) {
 		switch {
 		case f.canceled:
 			ev.results = append(ev.results, canceled([]broker.Jobspec{j})...)
+		case c.started[seq] && f.tries[seq] < f.retries:
+			if f.tries == nil {
+				f.tries = make(map[uint64]int)
+			}
+			f.tries[seq]++
+			back = append(back, j)
 		case c.started[seq]:
 			ev.results = append(ev.results, broker.JobResult{Cookie: seq, Host: name, Status: 1, ExitCode: 1, Start: now, End: now,
 				Err: fmt.Sprintf("instance lost: child instance %s ended (%s) while running it", name, why)})

@@ -117,6 +117,33 @@ func TestHierarchyStreams(t *testing.T) {
 // log record (the lost leaf's started lines as "instance lost", its
 // unstarted ones run by its sibling).
 func TestHierarchyLostLeaf(t *testing.T) {
+	rows, stderr := runKillingLeaf(t)
+	lost := strings.Count(stderr, "instance lost")
+	failed := 0
+	for _, row := range rows {
+		if row[6] != "0" {
+			failed++
+		}
+	}
+	if failed != lost {
+		t.Errorf("%d failed lines, %d reported as instance lost\n%s", failed, lost, stderr)
+	}
+}
+
+// With --retries the lines the lost leaf was running run again elsewhere.
+func TestHierarchyLostLeafRetries(t *testing.T) {
+	rows, stderr := runKillingLeaf(t, "--retries", "2")
+	for seq, row := range rows {
+		if row[6] != "0" {
+			t.Errorf("line %s: exit %s with --retries 2\n%s", seq, row[6], stderr)
+		}
+	}
+}
+
+// runKillingLeaf runs 30 lines over two leaves, kills one leaf instance
+// mid-run, and returns the job log (checked: one record per line) and stderr.
+func runKillingLeaf(t *testing.T, extra ...string) (map[string][]string, string) {
+	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "config.json"), `{"num_levels":2,"levels":[{"num_children":2,"cores_per_child":1}]}`)
 	var lines []string
@@ -126,7 +153,8 @@ func TestHierarchyLostLeaf(t *testing.T) {
 	f := writeFile(t, filepath.Join(dir, "cmds"), strings.Join(lines, "\n")+"\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c := cmd(ctx, dir, nil, "flux-hierarchy", "--config=config.json", "--quiet", "--joblog", "log", "--command_file", f)
+	args := append([]string{"--config=config.json", "--quiet", "--joblog", "log", "--command_file", f}, extra...)
+	c := cmd(ctx, dir, nil, "flux-hierarchy", args...)
 	var errb strings.Builder
 	c.Stderr = &errb
 	if err := c.Start(); err != nil {
@@ -145,27 +173,17 @@ func TestHierarchyLostLeaf(t *testing.T) {
 		t.Fatal("no leaf instance top.1 appeared")
 	}
 	// The leaf's program's parent is its flux start: kill the instance.
-	ppid := parentOf(t, victim[0])
-	syscall.Kill(ppid, syscall.SIGKILL)
+	syscall.Kill(parentOf(t, victim[0]), syscall.SIGKILL)
 	c.Wait()
 	rows := joblog(t, filepath.Join(dir, "log"))
 	if len(rows) != 30 {
 		t.Fatalf("%d records, want 30 (one per line)\nstderr:\n%s", len(rows), errb.String())
 	}
-	lost := strings.Count(errb.String(), "instance lost")
-	failed := 0
-	for _, row := range rows {
-		if row[6] != "0" {
-			failed++
-		}
-	}
-	if failed != lost {
-		t.Errorf("%d failed lines, %d reported as instance lost\n%s", failed, lost, errb.String())
-	}
 	time.Sleep(300 * time.Millisecond)
 	if left := pgrep(t, "--child top."); len(left) > 0 {
 		t.Errorf("child processes left: %v", left)
 	}
+	return rows, errb.String()
 }
 
 func argv(pid int) []string {
