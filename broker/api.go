@@ -77,11 +77,8 @@ type SubmitReply struct {
 	Errs []string `msgpack:"errs"`
 }
 
-// JobResult is a job's final record.
-type JobResult struct {
-	ID       uint64    `msgpack:"id"`
-	Cookie   uint64    `msgpack:"cookie,omitempty"`
-	Host     string    `msgpack:"host"`
+// Outcome is how a job, or one rank's part of a job, ended.
+type Outcome struct {
 	Status   int       `msgpack:"status"` // exit code, or 128+signal; the largest over tasks
 	ExitCode int       `msgpack:"exit"`
 	Signal   int       `msgpack:"signal,omitempty"`
@@ -92,6 +89,28 @@ type JobResult struct {
 	Stdout   []byte    `msgpack:"stdout,omitempty"`
 	Stderr   []byte    `msgpack:"stderr,omitempty"`
 	Err      string    `msgpack:"err,omitempty"` // a launch problem, e.g. "foo: command not found"
+}
+
+// Failed is the outcome of a job that ended without running (refused, or
+// its instance lost): the status and why, at this moment.
+func Failed(status int, why string) Outcome {
+	now := time.Now()
+	return Outcome{Status: status, ExitCode: status, Start: now, End: now, Err: why}
+}
+
+// Killed is the outcome of a job that was canceled by signal sig.
+func Killed(sig int) Outcome {
+	now := time.Now()
+	return Outcome{Status: 128 + sig, Signal: sig, Canceled: true, Start: now, End: now}
+}
+
+// JobResult is a job's final record. The outcome's fields are inlined in
+// its encoding.
+type JobResult struct {
+	ID     uint64 `msgpack:"id"`
+	Cookie uint64 `msgpack:"cookie,omitempty"`
+	Host   string `msgpack:"host"`
+	Outcome
 }
 
 // OutputLine is one line of a streamed (--line-buffer) job's output.

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 func testSet(cores int) resources.Set {
@@ -288,5 +290,25 @@ func TestWatchStarted(t *testing.T) {
 	}
 	if len(started) != 2 {
 		t.Errorf("start notices for %v, want 7 and 8", started)
+	}
+}
+
+// Outcome's fields are inlined: a result encodes as one flat map, as a
+// client in any language expects.
+func TestResultEncodingIsFlat(t *testing.T) {
+	b, err := msgpack.Marshal(&JobResult{ID: 3, Cookie: 9, Host: "h", Outcome: Outcome{Status: 7, Err: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := msgpack.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, nested := m["Outcome"]; nested || fmt.Sprint(m["status"]) != "7" || m["err"] != "x" || fmt.Sprint(m["id"]) != "3" {
+		t.Errorf("encoded result = %v; want flat keys id, status, err", m)
+	}
+	var back JobResult
+	if err := msgpack.Unmarshal(b, &back); err != nil || back.Status != 7 || back.Cookie != 9 {
+		t.Errorf("round trip: %+v, %v", back, err)
 	}
 }

@@ -170,11 +170,10 @@ func (st *state) launched(res *launcher.Result) {
 	}
 	abort := x.aborted[res.JobID]
 	delete(x.aborted, res.JobID)
-	pr := PartResult{Abort: abort,
-		Job: res.JobID, Rank: st.rank, Status: res.Status, ExitCode: res.ExitCode, Signal: res.Signal,
-		TimedOut: res.TimedOut, Canceled: res.Canceled, Start: res.Start, End: res.End,
-		Stdout: res.Stdout, Stderr: res.Stderr, Err: res.Err,
-	}
+	pr := PartResult{Job: res.JobID, Rank: st.rank, Abort: abort, Outcome: Outcome{
+		Status: res.Status, ExitCode: res.ExitCode, Signal: res.Signal, TimedOut: res.TimedOut, Canceled: res.Canceled,
+		Start: res.Start, End: res.End, Stdout: res.Stdout, Stderr: res.Stderr, Err: res.Err,
+	}}
 	if st.jm != nil {
 		st.jm.partDone(&pr)
 		return

@@ -445,7 +445,7 @@ func (jm *jobManager) complete(j *job) {
 		ranks = append(ranks, r)
 	}
 	sort.Ints(ranks)
-	r := &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.hostOf(ranks), Canceled: j.killed, Err: j.lostWhy}
+	r := &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.hostOf(ranks), Outcome: Outcome{Canceled: j.killed, Err: j.lostWhy}}
 	for i, rank := range ranks {
 		pr := &j.parts[rank].res
 		if i == 0 || pr.Status > r.Status {
@@ -576,9 +576,7 @@ func (jm *jobManager) cancelJob(id uint64) bool {
 	switch j.state {
 	case statePending:
 		jm.sched.Cancel(sched.JobID(id))
-		now := time.Now()
-		jm.end(j, &JobResult{ID: id, Cookie: j.spec.Cookie, Host: jm.st.host, Status: 128 + int(syscall.SIGTERM),
-			Signal: int(syscall.SIGTERM), Canceled: true, Start: now, End: now})
+		jm.end(j, &JobResult{ID: id, Cookie: j.spec.Cookie, Host: jm.st.host, Outcome: Killed(int(syscall.SIGTERM))})
 	case stateRunning:
 		if !j.killed {
 			j.killed = true
@@ -724,7 +722,7 @@ func (jm *jobManager) forceEnd() {
 		for _, p := range j.parts {
 			if !p.done {
 				p.done = true
-				p.res = PartResult{Status: 128 + int(syscall.SIGKILL), Signal: int(syscall.SIGKILL), Canceled: true}
+				p.res = PartResult{Outcome: Killed(int(syscall.SIGKILL))}
 				j.left--
 			}
 		}

@@ -69,19 +69,10 @@ type ExecKill struct {
 
 // PartResult is how one rank's part of a job ended.
 type PartResult struct {
-	Job      uint64    `msgpack:"job"`
-	Rank     int       `msgpack:"rank"`
-	Status   int       `msgpack:"status"`
-	ExitCode int       `msgpack:"exit"`
-	Signal   int       `msgpack:"signal,omitempty"`
-	TimedOut bool      `msgpack:"timeout,omitempty"`
-	Canceled bool      `msgpack:"canceled,omitempty"`
-	Start    time.Time `msgpack:"start"`
-	End      time.Time `msgpack:"end"`
-	Stdout   []byte    `msgpack:"stdout,omitempty"`
-	Stderr   []byte    `msgpack:"stderr,omitempty"`
-	Err      string    `msgpack:"err,omitempty"`
-	Abort    int       `msgpack:"abort,omitempty"` // a task called PMI abort with this code
+	Job  uint64 `msgpack:"job"`
+	Rank int    `msgpack:"rank"`
+	Outcome
+	Abort int `msgpack:"abort,omitempty"` // a task called PMI abort with this code
 }
 
 // ExecDone carries finished parts up to rank 0, batched per loop pass.

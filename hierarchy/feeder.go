@@ -3,7 +3,6 @@ package hierarchy
 import (
 	"fmt"
 	"syscall"
-	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/overlay"
@@ -241,7 +240,6 @@ func (f *feeder) childGone(name string, status int, why string) {
 	f.lostKids++
 	var ev event
 	var back []broker.Jobspec
-	now := time.Now()
 	for seq, j := range c.held {
 		switch {
 		case f.canceled:
@@ -253,8 +251,8 @@ func (f *feeder) childGone(name string, status int, why string) {
 			f.tries[seq]++
 			back = append(back, j)
 		case c.started[seq]:
-			ev.results = append(ev.results, broker.JobResult{Cookie: seq, Host: name, Status: 1, ExitCode: 1, Start: now, End: now,
-				Err: fmt.Sprintf("instance lost: child instance %s ended (%s) while running it", name, why)})
+			ev.results = append(ev.results, broker.JobResult{Cookie: seq, Host: name,
+				Outcome: broker.Failed(1, fmt.Sprintf("instance lost: child instance %s ended (%s) while running it", name, why))})
 		default:
 			back = append(back, j)
 		}
@@ -269,8 +267,8 @@ func (f *feeder) childGone(name string, status int, why string) {
 		f.queue = nil
 		ev := event{}
 		for _, j := range lost {
-			ev.results = append(ev.results, broker.JobResult{Cookie: j.Cookie, Status: 1, ExitCode: 1, Start: now, End: now,
-				Err: "instance lost: no child instance is left to run it"})
+			ev.results = append(ev.results, broker.JobResult{Cookie: j.Cookie,
+				Outcome: broker.Failed(1, "instance lost: no child instance is left to run it")})
 		}
 		f.emit(ev)
 	}
@@ -298,11 +296,9 @@ func (f *feeder) cancelAll() {
 }
 
 func canceled(jobs []broker.Jobspec) []broker.JobResult {
-	now := time.Now()
 	out := make([]broker.JobResult, len(jobs))
 	for i, j := range jobs {
-		out[i] = broker.JobResult{Cookie: j.Cookie, Status: 128 + int(syscall.SIGTERM), Signal: int(syscall.SIGTERM),
-			Canceled: true, Start: now, End: now}
+		out[i] = broker.JobResult{Cookie: j.Cookie, Outcome: broker.Killed(int(syscall.SIGTERM))}
 	}
 	return out
 }

@@ -1,8 +1,6 @@
 package hierarchy
 
 import (
-	"time"
-
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/capacitor"
 	"github.com/fluxtaskfarm/flux/overlay"
@@ -26,8 +24,7 @@ func newJobRunner(own *overlay.Client) (*jobRunner, error) {
 
 func (r *jobRunner) submit(jobs []broker.Jobspec, env []string) {
 	fail := func(i int, status int, why string) broker.JobResult {
-		now := time.Now()
-		return broker.JobResult{Cookie: jobs[i].Cookie, Status: status, ExitCode: status, Start: now, End: now, Err: why}
+		return broker.JobResult{Cookie: jobs[i].Cookie, Outcome: broker.Failed(status, why)}
 	}
 	err := r.be.Submit(jobs, env, func(reply broker.SubmitReply, err error) {
 		var refused []broker.JobResult

@@ -74,10 +74,9 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 				_ = tree.Submit(jobs, env, func(r broker.SubmitReply, _ error) {
 					// Lines run here that the instance refused end now.
 					var out []broker.JobResult
-					now := time.Now()
 					for i, id := range r.IDs {
 						if id == 0 {
-							out = append(out, broker.JobResult{Cookie: jobs[i].Cookie, Status: 2, ExitCode: 2, Start: now, End: now, Err: r.Errs[i]})
+							out = append(out, broker.JobResult{Cookie: jobs[i].Cookie, Outcome: broker.Failed(2, r.Errs[i])})
 						}
 					}
 					refused <- out
