@@ -54,10 +54,14 @@ func (ev *eventService) publishRequest(from endpoint, m *overlay.Msg) {
 	ev.st.respond(from, m, nil)
 }
 
+// audience reports whether anyone could receive an event published now:
+// a subscriber here, or other brokers (whose subscribers rank 0 cannot see).
+func (ev *eventService) audience() bool { return ev.st.size > 1 || len(ev.subs) > 0 }
+
 // publish sends an event from rank 0.
 func (ev *eventService) publish(topic string, body any) {
-	if ev.st.size == 1 && len(ev.subs) == 0 {
-		return // nobody anywhere could receive it
+	if !ev.audience() {
+		return
 	}
 	raw, err := msgpack.Marshal(body)
 	if err != nil {

@@ -238,10 +238,18 @@ func (jm *jobManager) submit(from endpoint, m *overlay.Msg) {
 		}
 		jm.nextID = id
 		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
-		jm.transitions = append(jm.transitions, JobTransition{ID: id, State: "submitted"})
+		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
 	}
 	jm.st.respond(from, m, &reply)
+}
+
+// transition records a job state change for this pass's job.state event,
+// when anyone can receive it.
+func (jm *jobManager) transition(t JobTransition) {
+	if jm.st.ev.audience() {
+		jm.transitions = append(jm.transitions, t)
+	}
 }
 
 // schedule asks the scheduler what starts now and hands each part to its
@@ -260,8 +268,10 @@ func (jm *jobManager) schedule() {
 		j.state, j.start, j.alloc = stateRunning, now, s.Alloc
 		j.parts = make(map[int]*part, len(s.Alloc.Slices))
 		j.left = len(s.Alloc.Slices)
-		ranks, _ := allocText(j.alloc)
-		jm.transitions = append(jm.transitions, JobTransition{ID: j.id, State: "running", Ranks: ranks})
+		if jm.st.ev.audience() {
+			ranks, _ := allocText(j.alloc)
+			jm.transition(JobTransition{ID: j.id, State: "running", Ranks: ranks})
+		}
 		if w := j.w; w != nil && w.starts && !w.gone {
 			if w.c != nil {
 				w.c.started(w.req, j.spec.Cookie)
@@ -446,7 +456,17 @@ func (jm *jobManager) complete(j *job) {
 	}
 	sort.Ints(ranks)
 	r := &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.hostOf(ranks), Outcome: Outcome{Canceled: j.killed, Err: j.lostWhy}}
+	single := len(ranks) == 1 && j.lostWhy == ""
+	if single {
+		// One part (the usual capacitor line): its outcome is the job's,
+		// output included, without copying.
+		pr := &j.parts[ranks[0]].res
+		r.Outcome, r.Canceled = pr.Outcome, pr.Canceled || j.killed
+	}
 	for i, rank := range ranks {
+		if single {
+			break
+		}
 		pr := &j.parts[rank].res
 		if i == 0 || pr.Status > r.Status {
 			r.Status, r.ExitCode, r.Signal = pr.Status, pr.ExitCode, pr.Signal
@@ -526,7 +546,7 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 	case r.Status != 0 || r.Err != "":
 		t.State = "failed"
 	}
-	jm.transitions = append(jm.transitions, t)
+	jm.transition(t)
 	if w := j.w; w != nil && !w.gone {
 		if w.c != nil {
 			w.c.deliverResult(w.req, r)
