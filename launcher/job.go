@@ -63,11 +63,19 @@ type task struct {
 	sig    int // of a failed task: the signal that canceled it before it was forked
 	ws     unix.WaitStatus
 
-	outR, errR *os.File // parent's read ends of the output pipes, nil if none
-	out, errs  capture
-	outL, errL lineSink
-	readers    sync.WaitGroup
-	files      [3]uintptr
+	// The parent's read ends of the output pipes: raw fds (-1: none) until
+	// the task has run for readerDelay, then files read by two goroutines
+	// (outR, errR). A task that ends sooner is drained by its wait
+	// goroutine alone: most tasks are short, and a reader goroutine and
+	// poller registration per pipe cost more than the task's own spawn.
+	outFD, errFD int
+	outR, errR   *os.File
+	readerOnce   sync.Once   // starts the readers, or lets wait drain: whichever comes first
+	lazy         *time.Timer // starts the readers after readerDelay
+	out, errs    capture
+	outL, errL   lineSink
+	readers      sync.WaitGroup
+	files        [3]uintptr
 }
 
 func newJob(l *Launcher, spec *Spec, done func(*Result)) *job {
@@ -123,6 +131,7 @@ func (j *job) prepare() bool {
 	for i := range j.tasks {
 		t := &j.tasks[i]
 		t.Task = spec.Tasks[i]
+		t.outFD, t.errFD = -1, -1 // no pipes (yet); 0 would be stdin
 		if len(t.Cores) == 0 {
 			t.mask = pool.full
 		} else {

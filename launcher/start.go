@@ -48,14 +48,14 @@ func (j *job) fork(i int, s *spawner) {
 	default:
 		var err error
 		var outW, errW int
-		if t.outR, outW, err = pipe(); err == nil {
-			if t.errR, errW, err = pipe(); err != nil {
-				t.outR.Close()
+		if t.outFD, outW, err = pipe(); err == nil {
+			if t.errFD, errW, err = pipe(); err != nil {
+				syscall.Close(t.outFD)
 				syscall.Close(outW)
 			}
 		}
 		if err != nil {
-			t.outR, t.errR = nil, nil
+			t.outFD, t.errFD = -1, -1
 			j.taskFailed(t, statusSetup, 0, fmt.Sprintf("cannot create output pipes: %v (raise ulimit -n?)", err))
 			return
 		}
@@ -70,10 +70,10 @@ func (j *job) fork(i int, s *spawner) {
 		}
 	}
 	closeParent := func() {
-		if t.outR != nil {
-			t.outR.Close()
-			t.errR.Close()
-			t.outR, t.errR = nil, nil
+		if t.outFD >= 0 {
+			syscall.Close(t.outFD)
+			syscall.Close(t.errFD)
+			t.outFD, t.errFD = -1, -1
 		}
 	}
 
@@ -121,11 +121,8 @@ func (j *job) fork(i int, s *spawner) {
 	if sig != 0 {
 		unix.Kill(-pid, sig)
 	}
-	if t.outR != nil {
-		outS, errS := j.sinks(t)
-		t.readers.Add(2)
-		go func() { drain(t.outR, outS); t.readers.Done() }()
-		go func() { drain(t.errR, errS); t.readers.Done() }()
+	if t.outFD >= 0 {
+		t.lazy = time.AfterFunc(readerDelay, func() { j.startReaders(t) })
 	}
 	go j.wait(t)
 }
@@ -168,17 +165,57 @@ func (j *job) openOutput(t *task) (string, int, error) {
 // child, stays blocking. Both are close-on-exec until ForkExec dup2s the
 // write end onto the child's stdout or stderr, so concurrent forks on other
 // spawner threads do not inherit them (which would delay EOF).
-func pipe() (r *os.File, w int, err error) {
+// pipe returns a pipe's read end (non-blocking, close-on-exec) and write end
+// (blocking, for the child).
+func pipe() (r, w int, err error) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		return nil, -1, err
+		return -1, -1, err
 	}
 	if _, err := unix.FcntlInt(uintptr(p[0]), unix.F_SETFL, unix.O_NONBLOCK); err != nil {
 		syscall.Close(p[0])
 		syscall.Close(p[1])
-		return nil, -1, err
+		return -1, -1, err
 	}
-	return os.NewFile(uintptr(p[0]), "|"), p[1], nil
+	return p[0], p[1], nil
+}
+
+// readerDelay is how long a task runs before its output gets reader
+// goroutines; a task that writes more than a pipe holds (64 KiB) in that
+// time waits for them at most this long.
+const readerDelay = 5 * time.Millisecond
+
+// startReaders gives a still-running task's pipes their reader goroutines,
+// unless its wait goroutine has already drained them.
+func (j *job) startReaders(t *task) {
+	t.readerOnce.Do(func() {
+		t.outR, t.errR = os.NewFile(uintptr(t.outFD), "|"), os.NewFile(uintptr(t.errFD), "|")
+		outS, errS := j.sinks(t)
+		t.readers.Add(2)
+		go func() { drain(t.outR, outS); t.readers.Done() }()
+		go func() { drain(t.errR, errS); t.readers.Done() }()
+	})
+}
+
+// drainNow reads what a pipe holds without the poller. It reports false
+// when a writer is still there (EAGAIN: a process that escaped the group),
+// leaving the sink open.
+func drainNow(fd int, s sink) bool {
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	for {
+		n, err := syscall.Read(fd, *bp)
+		switch {
+		case n > 0:
+			s.write((*bp)[:n])
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			return false
+		default: // EOF, or an error: nothing more will come
+			s.close()
+			return true
+		}
+	}
 }
 
 // wait reaps task t's main process. It first waits without reaping: while
@@ -224,15 +261,35 @@ func (j *job) wait(t *task) {
 		j.end = now
 	}
 	j.mu.Unlock()
-	if t.outR != nil {
+	if t.outFD >= 0 {
+		ours := false
+		t.readerOnce.Do(func() { ours = true })
 		// Only a process that left the group (setsid) can still hold the
 		// pipes; it must not keep the job alive.
 		deadline := now.Add(drainTimeout)
-		t.outR.SetReadDeadline(deadline)
-		t.errR.SetReadDeadline(deadline)
-		t.readers.Wait()
-		t.outR.Close()
-		t.errR.Close()
+		if ours {
+			t.lazy.Stop()
+			outS, errS := j.sinks(t)
+			for _, p := range []struct {
+				fd int
+				s  sink
+			}{{t.outFD, outS}, {t.errFD, errS}} {
+				if drainNow(p.fd, p.s) {
+					syscall.Close(p.fd)
+					continue
+				}
+				f := os.NewFile(uintptr(p.fd), "|")
+				f.SetReadDeadline(deadline)
+				drain(f, p.s)
+				f.Close()
+			}
+		} else {
+			t.outR.SetReadDeadline(deadline)
+			t.errR.SetReadDeadline(deadline)
+			t.readers.Wait()
+			t.outR.Close()
+			t.errR.Close()
+		}
 	}
 	j.taskDone()
 }
