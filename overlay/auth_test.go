@@ -16,11 +16,7 @@ import (
 // authPair runs authenticate on both ends of a socket pair.
 func authPair(t *testing.T, kd, kl Key, sd, sl string, dialerRoles [2]bool, ed, el bool) (errD, errL error) {
 	t.Helper()
-	x, y := socketPair(t)
-	defer x.Close()
-	defer y.Close()
-	x.SetDeadline(time.Now().Add(5 * time.Second))
-	y.SetDeadline(time.Now().Add(5 * time.Second))
+	x, y := deadlinePair(t)
 	ch := make(chan error, 1)
 	go func() {
 		_, err := authenticate(y, rand.Reader, &kl, sl, dialerRoles[1], el)
@@ -140,11 +136,7 @@ func TestTLSIdentity(t *testing.T) {
 
 	// TLS between two instances fails on both ends; within one it works.
 	run := func(cli, srv *tlsIdentity) (error, error) {
-		x, y := socketPair(t)
-		defer x.Close()
-		defer y.Close()
-		x.SetDeadline(time.Now().Add(5 * time.Second))
-		y.SetDeadline(time.Now().Add(5 * time.Second))
+		x, y := deadlinePair(t)
 		ch := make(chan error, 1)
 		go func() {
 			s := tls.Server(y, srv.tlsConfig(false))
@@ -204,4 +196,15 @@ func TestLinkConstantsFrozen(t *testing.T) {
 			t.Errorf("proof for role %c = %s, want %s", v.role, got, v.want)
 		}
 	}
+}
+
+// deadlinePair is a connected socket pair whose ends give up after 5 s, closed
+// when the test ends.
+func deadlinePair(t *testing.T) (x, y net.Conn) {
+	t.Helper()
+	x, y = socketPair(t)
+	t.Cleanup(func() { x.Close(); y.Close() })
+	x.SetDeadline(time.Now().Add(5 * time.Second))
+	y.SetDeadline(time.Now().Add(5 * time.Second))
+	return x, y
 }

@@ -4,11 +4,10 @@ import (
 	"testing"
 )
 
-// benchMsgs sends b.N messages with a 1 KiB payload from one goroutine and
-// receives them in another, reporting messages per second.
-func benchMsgs(b *testing.B, tx, rx Conn) {
-	m := &Msg{Type: Request, Topic: "job.submit", Src: -1, Dst: -1, Tag: 1, Payload: mustPayload(b, make([]byte, 1024))}
-	b.SetBytes(int64(len(m.Payload)))
+// benchMsgs sends b.N copies of m from one goroutine and receives them in
+// another, reporting messages per second; size is the payload's for MB/s.
+func benchMsgs(b *testing.B, tx, rx Conn, m *Msg, size int) {
+	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
 	go func() {
@@ -33,13 +32,18 @@ func BenchmarkStreamConnUnix(b *testing.B) {
 	tx, rx := NewStreamConn(x), NewStreamConn(y)
 	defer tx.Close()
 	defer rx.Close()
-	benchMsgs(b, tx, rx)
+	benchMsgs(b, tx, rx, kibRequest(b), 1024)
 }
 
 func BenchmarkPipe(b *testing.B) {
 	tx, rx := Pipe(1024)
 	defer tx.Close()
-	benchMsgs(b, tx, rx)
+	benchMsgs(b, tx, rx, kibRequest(b), 1024)
+}
+
+// kibRequest is a request with a 1 KiB payload.
+func kibRequest(b *testing.B) *Msg {
+	return &Msg{Type: Request, Topic: "job.submit", Src: -1, Dst: -1, Tag: 1, Payload: mustPayload(b, make([]byte, 1024))}
 }
 
 func BenchmarkEncodeFrame(b *testing.B) {

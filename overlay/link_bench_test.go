@@ -47,24 +47,7 @@ func benchLinkPair(b *testing.B, encrypt bool) (child, parent *Link) {
 
 func benchLinkMsgs(b *testing.B, tx, rx Conn, size int) {
 	m := &Msg{Type: Event, Topic: "task.output", Src: 1, Dst: 0, Payload: rawBin(make([]byte, size))}
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	b.ResetTimer()
-	go func() {
-		for i := 0; i < b.N; i++ {
-			if err := tx.Send(m); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	}()
-	for i := 0; i < b.N; i++ {
-		if _, err := rx.Recv(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	benchMsgs(b, tx, rx, m, size)
 }
 
 // BenchmarkLinkRPC measures sequential request/response round trips over a
