@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -62,10 +63,13 @@ func App() *cli.App {
 }
 
 // Main runs the CLI and returns the process exit status.
-func Main(args []string) int {
+func Main(args []string) int { return mainContext(context.Background(), args) }
+
+// mainContext is Main with a context the commands see (c.Context).
+func mainContext(ctx context.Context, args []string) int {
 	args = byName(args)
 	args = normalizeShortFlags(args)
-	err := App().Run(args)
+	err := App().RunContext(ctx, args)
 	if err == nil {
 		return 0
 	}

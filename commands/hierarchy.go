@@ -82,13 +82,23 @@ func hierarchyChild(c *cli.Context, name string) error {
 	if err := json.Unmarshal([]byte(c.String("config-json")), &cfg); err != nil {
 		return exitf(2, "flux hierarchy --child: bad --config-json: %v", err)
 	}
-	ownURI, parentURI := os.Getenv("FLUX_URI"), os.Getenv("FLUX_PARENT_URI")
+	getenv, env := os.Getenv, os.Environ()
+	ip, inProcess := inProcessOf(c.Context)
+	if inProcess {
+		getenv, env = ip.getenv, ip.env
+	}
+	ownURI, parentURI := getenv("FLUX_URI"), getenv("FLUX_PARENT_URI")
 	if ownURI == "" || parentURI == "" {
 		return exitf(2, "flux hierarchy --child runs inside a child instance (FLUX_URI and FLUX_PARENT_URI set by flux start)")
 	}
-	own, err := dialClient(ownURI)
-	if err != nil {
-		return exitf(1, "flux hierarchy %s: %v", name, err)
+	var own *overlay.Client
+	if inProcess {
+		own = ip.own
+	} else {
+		var err error
+		if own, err = dialClient(ownURI); err != nil {
+			return exitf(1, "flux hierarchy %s: %v", name, err)
+		}
 	}
 	defer own.Close()
 	parent, err := dialClient(parentURI)
@@ -102,7 +112,7 @@ func hierarchyChild(c *cli.Context, name string) error {
 	} else {
 		self, _ := os.Executable()
 		_, err = hierarchy.RunRelay(own, parent, name, c.String("parent-service"), hierarchy.TreeOptions{
-			Config: cfg, Level: level, Name: name, Self: self, Env: os.Environ(), Simulate: c.Duration("simulate"), Retries: c.Int("retries"),
+			Config: cfg, Level: level, Name: name, Self: self, Env: env, Simulate: c.Duration("simulate"), Retries: c.Int("retries"),
 			Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }})
 	}
 	if err != nil {

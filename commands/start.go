@@ -32,7 +32,11 @@ CMD and the others serve until it exits.
 
 --test-size=N starts N brokers on this host, linked by TCP on 127.0.0.1 as a tree (fanout from
 -Stbon.fanout, default 32), each offering all local cores: one instance of N ranks, the way a
-multi-node instance behaves, for tests.`,
+multi-node instance behaves, for tests.
+
+The one exception to CMD running as its own process: a child instance of flux-hierarchy (CMD is this
+flux's own "hierarchy --child ...") runs inside the flux start process, talking to its broker in
+memory, so a tree of 64 leaves is 64 processes, not 128.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "test-size", Value: 1, Usage: "number of brokers to start on this host"},
 			attrFlag(),
@@ -100,7 +104,27 @@ func startAction(c *cli.Context) error {
 		}
 		argv = []string{sh}
 	}
+	if isHierarchyChild(argv) {
+		return runInProcess(in, argv)
+	}
 	return runInitialProgram(argv, in.URI, in.Done())
+}
+
+// initialEnv is the environment of the command flux start runs: this
+// process's, without the PMI variables that bootstrapped the broker, with
+// FLUX_URI naming the new instance and, in a nested instance, the parent's
+// URI and the depth.
+func initialEnv(uri string) []string {
+	env := append(withoutPMI(os.Environ()), "FLUX_URI="+uri)
+	level := 0
+	if parent := os.Getenv("FLUX_URI"); parent != "" {
+		env = append(env, "FLUX_PARENT_URI="+parent)
+		level = 1
+		if l, err := strconv.Atoi(os.Getenv("FLUX_INSTANCE_LEVEL")); err == nil {
+			level = l + 1
+		}
+	}
+	return append(env, "FLUX_INSTANCE_LEVEL="+strconv.Itoa(level))
 }
 
 // runInitialProgram runs CMD in the foreground with FLUX_URI set and returns
@@ -110,17 +134,8 @@ func startAction(c *cli.Context) error {
 func runInitialProgram(argv []string, uri string, instanceDone <-chan struct{}) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(withoutPMI(os.Environ()), "FLUX_URI="+uri)
 	// A nested instance (a job of another one) knows its parent and depth.
-	level := 0
-	if parent := os.Getenv("FLUX_URI"); parent != "" {
-		cmd.Env = append(cmd.Env, "FLUX_PARENT_URI="+parent)
-		level = 1
-		if l, err := strconv.Atoi(os.Getenv("FLUX_INSTANCE_LEVEL")); err == nil {
-			level = l + 1
-		}
-	}
-	cmd.Env = append(cmd.Env, "FLUX_INSTANCE_LEVEL="+strconv.Itoa(level))
+	cmd.Env = initialEnv(uri)
 	// If flux start dies (kill -9), its command must not live on.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	sigs := make(chan os.Signal, 4)
