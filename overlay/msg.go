@@ -65,7 +65,15 @@ func (m *Msg) Decode(v any) error {
 	if len(m.Payload) == 0 {
 		return fmt.Errorf("%w (topic %q)", ErrNoPayload, m.Topic)
 	}
-	if err := msgpack.Unmarshal(m.Payload, v); err != nil {
+	var err error
+	if u, ok := v.(msgpack.Unmarshaler); ok {
+		// A hand-written codec: msgpack.Unmarshal would first copy the
+		// value byte by byte to find its end, which the payload already is.
+		err = u.UnmarshalMsgpack(m.Payload)
+	} else {
+		err = msgpack.Unmarshal(m.Payload, v)
+	}
+	if err != nil {
 		return fmt.Errorf("overlay: decoding %s %s payload: %w", m.Topic, m.Type, err)
 	}
 	return nil
@@ -90,6 +98,9 @@ func marshalBody(body any) (msgpack.RawMessage, error) {
 	if raw, ok := body.(msgpack.RawMessage); ok {
 		// Already encoded (a broker forwarding a payload): no second copy.
 		return raw, nil
+	}
+	if mm, ok := body.(msgpack.Marshaler); ok {
+		return mm.MarshalMsgpack()
 	}
 	return msgpack.Marshal(body)
 }

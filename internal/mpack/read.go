@@ -1,0 +1,293 @@
+package mpack
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrShort reports input that ends inside a value, or a length or count
+// that the rest of the input cannot hold.
+var ErrShort = errors.New("mpack: truncated input")
+
+// Reader decodes msgpack values from the front of a byte slice, consuming
+// them. After an error its position is unspecified: a decoder gives up on
+// the whole input rather than resynchronising.
+//
+// Each method accepts what msgpack/v5 accepts when decoding into the
+// corresponding Go type; in particular nil reads as the zero value, as it
+// does there.
+type Reader struct {
+	b []byte
+}
+
+// NewReader returns a Reader over b. It never modifies b; Str, Bytes and
+// StrSlice copy out of it, StrBytes does not.
+func NewReader(b []byte) *Reader { return &Reader{b: b} }
+
+// Len returns the number of bytes not yet consumed.
+func (r *Reader) Len() int { return len(r.b) }
+
+// next consumes one byte.
+func (r *Reader) next() (byte, error) {
+	if len(r.b) == 0 {
+		return 0, ErrShort
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c, nil
+}
+
+// take consumes n bytes and returns them without copying. n is unsigned so
+// that a 32-bit length from the input cannot turn negative on the way.
+func (r *Reader) take(n uint64) ([]byte, error) {
+	if n > uint64(len(r.b)) {
+		return nil, ErrShort
+	}
+	p := r.b[:n:n]
+	r.b = r.b[n:]
+	return p, nil
+}
+
+// be consumes a big-endian unsigned integer of size bytes (1 to 8).
+func (r *Reader) be(size int) (uint64, error) {
+	if size > len(r.b) {
+		return 0, ErrShort
+	}
+	var v uint64
+	for _, x := range r.b[:size] {
+		v = v<<8 | uint64(x)
+	}
+	r.b = r.b[size:]
+	return v, nil
+}
+
+func wrongType(want string, c byte) error {
+	return fmt.Errorf("mpack: want %s, got format %#02x", want, c)
+}
+
+// IsNil reports whether the next value is nil, without consuming it.
+func (r *Reader) IsNil() bool { return len(r.b) > 0 && r.b[0] == codeNil }
+
+// Nil consumes a nil.
+func (r *Reader) Nil() error {
+	c, err := r.next()
+	if err == nil && c != codeNil {
+		err = wrongType("nil", c)
+	}
+	return err
+}
+
+// MapLen consumes a map header and returns its number of key/value pairs; nil
+// reads as an empty map. A count the rest of the input cannot hold (each pair
+// takes at least two bytes) is an error, so that a caller may size things by
+// it.
+func (r *Reader) MapLen() (int, error) {
+	c, err := r.next()
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	switch {
+	case c&0xf0 == fixMap:
+		n = uint64(c & 0x0f)
+	case c == codeMap16:
+		n, err = r.be(2)
+	case c == codeMap32:
+		n, err = r.be(4)
+	case c == codeNil:
+		return 0, nil
+	default:
+		return 0, wrongType("map", c)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if n > uint64(len(r.b)/2) {
+		return 0, ErrShort
+	}
+	return int(n), nil
+}
+
+// ArrayLen consumes an array header and returns its number of values; nil
+// reads as an empty array. A count larger than the remaining bytes (each
+// value takes at least one) is an error, so that a caller may make a slice of
+// that length.
+func (r *Reader) ArrayLen() (int, error) {
+	c, err := r.next()
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	switch {
+	case c&0xf0 == fixArray:
+		n = uint64(c & 0x0f)
+	case c == codeArray16:
+		n, err = r.be(2)
+	case c == codeArray32:
+		n, err = r.be(4)
+	case c == codeNil:
+		return 0, nil
+	default:
+		return 0, wrongType("array", c)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if n > uint64(len(r.b)) {
+		return 0, ErrShort
+	}
+	return int(n), nil
+}
+
+// StrBytes consumes a str (or a bin: msgpack/v5 decodes either into a string)
+// and returns its bytes without copying: they alias the input. nil reads as
+// nil. This is for map keys, which are only compared.
+func (r *Reader) StrBytes() ([]byte, error) {
+	// Map keys are short: take a fixstr without the general path.
+	if len(r.b) > 0 && r.b[0]&0xe0 == fixStr {
+		if n := 1 + int(r.b[0]&0x1f); n <= len(r.b) {
+			p := r.b[1:n:n]
+			r.b = r.b[n:]
+			return p, nil
+		}
+	}
+	c, err := r.next()
+	if err != nil {
+		return nil, err
+	}
+	var n uint64
+	switch {
+	case c&0xe0 == fixStr:
+		n = uint64(c & 0x1f)
+	case c == codeStr8 || c == codeBin8:
+		n, err = r.be(1)
+	case c == codeStr16 || c == codeBin16:
+		n, err = r.be(2)
+	case c == codeStr32 || c == codeBin32:
+		n, err = r.be(4)
+	case c == codeNil:
+		return nil, nil
+	default:
+		return nil, wrongType("str or bin", c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.take(n)
+}
+
+// Str consumes a str (or bin) and returns a copy; nil reads as "".
+func (r *Reader) Str() (string, error) {
+	p, err := r.StrBytes()
+	if err != nil {
+		return "", err
+	}
+	return string(p), nil
+}
+
+// Bytes consumes a bin (or str) and returns a copy. nil reads as nil and an
+// empty bin as an empty, non-nil slice, which is what msgpack/v5 does, so a
+// field round-trips the same through either codec.
+func (r *Reader) Bytes() ([]byte, error) {
+	if r.IsNil() {
+		r.b = r.b[1:]
+		return nil, nil
+	}
+	p, err := r.StrBytes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, len(p))
+	copy(out, p)
+	return out, nil
+}
+
+// StrSlice consumes an array of str (or bin) and returns copies. nil reads as
+// a nil slice and an empty array as an empty, non-nil one, as in msgpack/v5.
+func (r *Reader) StrSlice() ([]string, error) {
+	if r.IsNil() {
+		r.b = r.b[1:]
+		return nil, nil
+	}
+	n, err := r.ArrayLen()
+	if err != nil {
+		return nil, err
+	}
+	s := make([]string, n)
+	for i := range s {
+		if s[i], err = r.Str(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Bool consumes true or false; nil reads as false.
+func (r *Reader) Bool() (bool, error) {
+	c, err := r.next()
+	if err != nil {
+		return false, err
+	}
+	switch c {
+	case codeTrue:
+		return true, nil
+	case codeFalse, codeNil:
+		return false, nil
+	}
+	return false, wrongType("bool", c)
+}
+
+// Int consumes an integer of any msgpack form (nil reads as 0). Unlike
+// msgpack/v5, which would wrap it, a uint 64 above MaxInt64 is an error.
+func (r *Reader) Int() (int64, error) {
+	u, neg, err := r.integer()
+	if err != nil {
+		return 0, err
+	}
+	if !neg && u > 1<<63-1 {
+		return 0, fmt.Errorf("mpack: integer %d overflows int64", u)
+	}
+	return int64(u), nil
+}
+
+// Uint consumes an integer of any msgpack form (nil reads as 0). Unlike
+// msgpack/v5, which would wrap it, a negative value is an error.
+func (r *Reader) Uint() (uint64, error) {
+	u, neg, err := r.integer()
+	if err != nil {
+		return 0, err
+	}
+	if neg {
+		return 0, fmt.Errorf("mpack: negative integer %d for an unsigned value", int64(u))
+	}
+	return u, nil
+}
+
+// integer consumes any integer form. A negative value comes back as its
+// two's complement in u, with neg set.
+func (r *Reader) integer() (u uint64, neg bool, err error) {
+	c, err := r.next()
+	if err != nil {
+		return 0, false, err
+	}
+	switch {
+	case c <= 0x7f:
+		return uint64(c), false, nil
+	case c >= negFix:
+		return uint64(int64(int8(c))), true, nil
+	case c == codeNil:
+		return 0, false, nil
+	case c >= codeUint8 && c <= codeUint64:
+		u, err = r.be(1 << (c - codeUint8))
+		return u, false, err
+	case c >= codeInt8 && c <= codeInt64:
+		size := 1 << (c - codeInt8)
+		if u, err = r.be(size); err != nil {
+			return 0, false, err
+		}
+		shift := 64 - 8*uint(size) // sign-extend from size bytes
+		v := int64(u<<shift) >> shift
+		return uint64(v), v < 0, nil
+	}
+	return 0, false, wrongType("integer", c)
+}
