@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"github.com/fluxtaskfarm/flux/broker"
@@ -79,6 +80,19 @@ func sameFile(a, b string) bool {
 	sa, err1 := os.Stat(a)
 	sb, err2 := os.Stat(filepath.Clean(b))
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// simulatedChildProcs is GOMAXPROCS for a child instance whose cores are
+// simulated (flux-hierarchy --simulate starts them unbound, with
+// -Sexec.bind=false): it runs no task, so its Go work is one broker loop and
+// one leaf or relay loop, and a second P only makes goroutine hand-offs wake
+// threads, which in a tree of 64 such processes on a few real cores costs
+// more than the work. A bound child keeps Go's default, the cores it was
+// given (its affinity mask). GOMAXPROCS in the environment wins.
+func simulatedChildProcs(attrs map[string]string) {
+	if attrs["exec.bind"] == "false" && os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 }
 
 // runInProcess runs argv (a flux command) in this process against the

@@ -9,71 +9,16 @@ import (
 	"github.com/fluxtaskfarm/flux/overlay"
 )
 
-// upstream is a child's connection to its parent's line service: pulls
-// (long-polls) and pushes run in the background, one of each at a time, and
-// report back on channels the child's loop selects on.
-type upstream struct {
-	parent   *overlay.Client
-	svc      string
-	name     string
-	pulls    chan pullResult
-	pushes   chan error
-	pulling  bool
-	pushing  bool
-	eof      bool
-	results  []broker.JobResult // waiting to be pushed
-	started  []uint64
-	finished bool // the final push (with statistics) went out
-}
-
-type pullResult struct {
-	reply PullReply
-	err   error
-}
-
-func newUpstream(parent *overlay.Client, svc, name string) *upstream {
-	return &upstream{parent: parent, svc: svc, name: name, pulls: make(chan pullResult, 1), pushes: make(chan error, 1)}
-}
-
-// pull asks for up to credits lines unless a pull is out or the stream ended.
-func (u *upstream) pull(credits int) {
-	if u.pulling || u.eof || credits <= 0 {
-		return
-	}
-	u.pulling = true
-	go func() {
-		var r PullReply
-		err := u.parent.RPC(context.Background(), u.svc+opPull, &PullRequest{Child: u.name, Credits: credits}, &r)
-		u.pulls <- pullResult{r, err}
-	}()
-}
-
-// push sends what waits, unless a push is out; stats go with the final one.
-func (u *upstream) push(stats []Stats) {
-	if u.pushing || (len(u.results) == 0 && len(u.started) == 0 && stats == nil) {
-		return
-	}
-	req := &PushRequest{Child: u.name, Results: u.results, Started: u.started, Stats: stats}
-	u.results, u.started = nil, nil
-	u.pushing = true
-	if stats != nil {
-		u.finished = true
-	}
-	go func() { u.pushes <- u.parent.RPC(context.Background(), u.svc+opPush, req, nil) }()
-}
-
-func (u *upstream) idle() bool { return !u.pushing && len(u.results) == 0 && len(u.started) == 0 }
-
 // LeafOptions describe a leaf instance.
 type LeafOptions struct {
 	Name    string
 	Level   int
 	Service string // the parent's line service
-	Window  int    // lines in flight (default: twice the instance's cores)
+	Window  int    // lines in flight (default: three times the instance's cores)
 }
 
 // RunLeaf runs lines pulled from the parent as jobs of this instance (own)
-// and pushes their results up, until the parent's stream ends and every
+// and sends their results up, until the parent's stream ends and every
 // line has its result.
 func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 	st := Stats{Name: opt.Name, Level: opt.Level, Leaf: true, Start: time.Now()}
@@ -84,8 +29,12 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 	st.Cores = res.All.Cores()
 	window := opt.Window
 	if window <= 0 {
-		window = max(4, 2*st.Cores)
+		window = max(4, 3*st.Cores)
 	}
+	// A leaf asks for a batch of as many lines as it has cores once it has
+	// room for them, so it keeps between one and two cores' worth queued:
+	// enough to run on while the ask makes its round trip.
+	refill := window / 3
 	exec, err := newJobRunner(own)
 	if err != nil {
 		return st, err
@@ -95,56 +44,48 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 	inflight := 0
 	var env []string
 	for {
-		if free := window - inflight; free >= max(1, window/4) {
-			up.pull(free)
-		}
-		up.push(nil)
-		if up.eof && inflight == 0 && up.idle() {
+		drained := up.eof && inflight == 0
+		if drained && !up.busy() {
 			if up.finished {
 				return st, nil
 			}
 			st.End = time.Now()
 			st.Rate = float64(st.Lines) / st.End.Sub(st.Start).Seconds()
-			up.push([]Stats{st})
+			st.Syncs = up.syncs + 1
+			up.finish([]Stats{st})
+			continue
 		}
+		up.flush(window-inflight, refill, drained)
 		select {
-		case p := <-up.pulls:
-			up.pulling = false
-			if p.err != nil {
-				return st, fmt.Errorf("leaf %s: the parent is gone: %w", opt.Name, p.err)
+		case r := <-up.replies:
+			if r.err != nil {
+				return st, fmt.Errorf("leaf %s: the parent is gone: %w", opt.Name, r.err)
 			}
-			if p.reply.EOF {
-				up.eof = true
+			reply := up.got(r)
+			if reply.Env != nil {
+				env = reply.Env
 			}
-			if p.reply.Env != nil {
-				env = p.reply.Env
-			}
-			if len(p.reply.Jobs) > 0 {
-				inflight += len(p.reply.Jobs)
-				exec.submit(captured(p.reply.Jobs), env)
+			if len(reply.Jobs) > 0 {
+				inflight += len(reply.Jobs)
+				exec.submit(captured(reply.Jobs), env)
 			}
 		case refused := <-exec.refused:
 			inflight -= len(refused)
-			up.results = append(up.results, refused...)
 			st.Lines += len(refused)
 			st.Failed += len(refused)
+			up.add(refused, nil)
 		case b := <-exec.be.Results():
-			up.started = append(up.started, b.Started...)
 			for _, r := range b.Results {
 				inflight--
 				st.Lines++
 				if r.Status != 0 || r.Err != "" {
 					st.Failed++
 				}
-				up.results = append(up.results, r)
 			}
+			up.add(b.Results, b.Started)
 		case err := <-exec.be.Lost():
 			return st, fmt.Errorf("leaf %s: lost its own instance: %w", opt.Name, err)
-		case err := <-up.pushes:
-			up.pushing = false
-			if err != nil {
-				return st, fmt.Errorf("leaf %s: the parent is gone: %w", opt.Name, err)
-			}
+		case <-up.due:
 		}
 	}
 }

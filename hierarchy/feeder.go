@@ -22,11 +22,10 @@ type feeder struct {
 	env      []string
 	eof      bool // no more lines will be added
 	canceled bool
-	waiting  []*pull // pulls that found the queue empty
+	waiting  []*pull // asking syncs that found the queue empty
 	children map[string]*child
-	demand   func(credits int) // asks upstream for lines (relays); nil at the top
-	retries  int               // how often a line a lost child was running runs again (--retries)
-	tries    map[uint64]int    // line -> reruns so far; only lines that were rerun
+	retries  int            // how often a line a lost child was running runs again (--retries)
+	tries    map[uint64]int // line -> reruns so far; only lines that were rerun
 	requeued int
 	lostKids int
 }
@@ -59,24 +58,16 @@ func newFeeder(svc string, client *overlay.Client, out chan<- event) *feeder {
 
 // handle takes a request from the client's reader goroutine.
 func (f *feeder) handle(m *overlay.Msg) {
-	switch m.Topic {
-	case f.svc + opPull:
-		var req PullRequest
-		if err := m.Decode(&req); err != nil || req.Credits <= 0 {
-			go f.client.Send(m.RespondError(syscall.EPROTO, "pull: needs credits"))
-			return
-		}
-		f.in <- func() { f.pull(m, &req) }
-	case f.svc + opPush:
-		var req PushRequest
-		if err := m.Decode(&req); err != nil {
-			go f.client.Send(m.RespondError(syscall.EPROTO, "push: "+err.Error()))
-			return
-		}
-		f.in <- func() { f.push(m, &req) }
-	default:
+	if m.Topic != f.svc+opSync {
 		go f.client.Send(m.RespondError(syscall.ENOSYS, "no such operation: "+m.Topic))
+		return
 	}
+	var req SyncRequest
+	if err := m.Decode(&req); err != nil || req.Credits < 0 {
+		go f.client.Send(m.RespondError(syscall.EPROTO, "sync: needs a child and credits >= 0"))
+		return
+	}
+	f.in <- func() { f.sync(m, &req) }
 }
 
 func (f *feeder) run(stop <-chan struct{}) {
@@ -99,82 +90,9 @@ func (f *feeder) child(name string) *child {
 	return c
 }
 
-func (f *feeder) pull(m *overlay.Msg, req *PullRequest) {
-	c := f.child(req.Child)
-	if c.gone {
-		f.reply(m, &PullReply{EOF: true})
-		return
-	}
-	p := &pull{m: m, child: c, credits: req.Credits}
-	if !f.serve(p) {
-		f.waiting = append(f.waiting, p)
-		f.ask()
-	}
-}
-
-// serve answers a pull from the queue, or with EOF; false when it must wait.
-func (f *feeder) serve(p *pull) bool {
-	if len(f.queue) == 0 {
-		if f.eof || f.canceled {
-			f.reply(p.m, &PullReply{EOF: true})
-			return true
-		}
-		return false
-	}
-	n := min(p.credits, len(f.queue))
-	jobs := make([]broker.Jobspec, n)
-	copy(jobs, f.queue[:n])
-	f.queue = f.queue[n:]
-	for _, j := range jobs {
-		p.child.held[j.Cookie] = j
-	}
-	reply := &PullReply{Jobs: jobs}
-	if !p.child.envSent {
-		reply.Env, p.child.envSent = f.env, true
-	}
-	f.reply(p.m, reply)
-	return true
-}
-
-// serveWaiting answers the pulls that can be answered now.
-func (f *feeder) serveWaiting() {
-	kept := f.waiting[:0]
-	for _, p := range f.waiting {
-		if p.child.gone {
-			f.reply(p.m, &PullReply{EOF: true})
-			continue
-		}
-		if !f.serve(p) {
-			kept = append(kept, p)
-		}
-	}
-	f.waiting = kept
-	f.ask()
-}
-
-// ask tells upstream how many lines the waiting children could take.
-func (f *feeder) ask() {
-	if f.demand == nil || f.eof {
-		return
-	}
-	want := 0
-	for _, p := range f.waiting {
-		want += p.credits
-	}
-	if want -= len(f.queue); want > 0 {
-		f.demand(want)
-	}
-}
-
-func (f *feeder) reply(m *overlay.Msg, body any) {
-	resp, err := m.Respond(body)
-	if err != nil {
-		resp = m.RespondError(syscall.EPROTO, err.Error())
-	}
-	f.client.Send(resp)
-}
-
-func (f *feeder) push(m *overlay.Msg, req *PushRequest) {
+// sync takes a child's results and started lines, then answers it: at
+// once without credits, else with lines as soon as there are any.
+func (f *feeder) sync(m *overlay.Msg, req *SyncRequest) {
 	c := f.child(req.Child)
 	var ev event
 	for _, seq := range req.Started {
@@ -194,8 +112,64 @@ func (f *feeder) push(m *overlay.Msg, req *PushRequest) {
 	if len(req.Stats) > 0 {
 		c.stats = req.Stats
 	}
-	f.reply(m, nil)
 	f.emit(ev)
+	switch {
+	case c.gone:
+		f.reply(m, &SyncReply{EOF: true})
+	case req.Credits == 0:
+		f.reply(m, &SyncReply{})
+	default:
+		if p := (&pull{m: m, child: c, credits: req.Credits}); !f.serve(p) {
+			f.waiting = append(f.waiting, p)
+		}
+	}
+}
+
+// serve answers a pull from the queue, or with EOF; false when it must wait.
+func (f *feeder) serve(p *pull) bool {
+	if len(f.queue) == 0 {
+		if f.eof || f.canceled {
+			f.reply(p.m, &SyncReply{EOF: true})
+			return true
+		}
+		return false
+	}
+	n := min(p.credits, len(f.queue))
+	jobs := make([]broker.Jobspec, n)
+	copy(jobs, f.queue[:n])
+	f.queue = f.queue[n:]
+	for _, j := range jobs {
+		p.child.held[j.Cookie] = j
+	}
+	reply := &SyncReply{Jobs: jobs}
+	if !p.child.envSent {
+		reply.Env, p.child.envSent = f.env, true
+	}
+	f.reply(p.m, reply)
+	return true
+}
+
+// serveWaiting answers the pulls that can be answered now.
+func (f *feeder) serveWaiting() {
+	kept := f.waiting[:0]
+	for _, p := range f.waiting {
+		if p.child.gone {
+			f.reply(p.m, &SyncReply{EOF: true})
+			continue
+		}
+		if !f.serve(p) {
+			kept = append(kept, p)
+		}
+	}
+	f.waiting = kept
+}
+
+func (f *feeder) reply(m *overlay.Msg, body any) {
+	resp, err := m.Respond(body)
+	if err != nil {
+		resp = m.RespondError(syscall.EPROTO, err.Error())
+	}
+	f.client.Send(resp)
 }
 
 func (f *feeder) emit(ev event) {

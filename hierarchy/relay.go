@@ -10,10 +10,11 @@ import (
 )
 
 // RunRelay is an instance between the top and the leaves: it starts its own
-// children, pulls lines from its parent as fast as they ask for them (never
-// more), passes their results and started lines up, and runs here the lines
-// too large for its children. It returns when the parent's stream has ended
-// and every line it took has a result.
+// children, keeps a stock of lines from its parent for them (taken in
+// batches of as many lines as it has cores), passes their
+// results and started lines up, and runs here the lines too large for its
+// children. It returns when the parent's stream has ended and every line it
+// took has a result.
 func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions) (Stats, error) {
 	st := Stats{Name: name, Level: opt.Level, Start: time.Now()}
 	var res broker.ResourceReply
@@ -21,30 +22,24 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 		return st, fmt.Errorf("relay %s: %w", name, err)
 	}
 	st.Cores = res.All.Cores()
-	demand := make(chan int, 1)
+	// The children together hold up to three times the relay's cores; a
+	// fourth share is the relay's stock, so a child that asks is served at
+	// once, without waiting for a round trip up.
+	window := max(4, 4*st.Cores)
 	started := make(chan []uint64, 64)
 	tree, err := StartTree(own, opt)
 	if err != nil {
 		return st, fmt.Errorf("relay %s: %w", name, err)
 	}
 	tree.started = func(s []uint64) { started <- s }
-	tree.feeder.in <- func() {
-		tree.feeder.demand = func(n int) {
-			select {
-			case demand <- n:
-			default: // a pull is asked for already; the next one asks again
-			}
-		}
-		tree.feeder.ask()
-	}
 	up := newUpstream(parent, service, name)
 	outstanding := 0 // lines taken from the parent without a result yet
 	refused := make(chan []broker.JobResult, 16)
 	var env []string
 	closed := false
 	for {
-		up.push(nil)
-		if up.eof && outstanding == 0 && up.idle() {
+		drained := up.eof && outstanding == 0
+		if drained && !up.busy() {
 			if up.finished {
 				return st, nil
 			}
@@ -55,21 +50,22 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 			kids, requeued, lost := tree.Stats()
 			st.End, st.Requeued, st.Lost = time.Now(), requeued, lost
 			st.Rate = float64(st.Lines) / st.End.Sub(st.Start).Seconds()
-			up.push(append([]Stats{st}, kids...))
+			st.Syncs = up.syncs + 1
+			up.finish(append([]Stats{st}, kids...))
+			continue
 		}
+		up.flush(window-outstanding, window/4, drained)
 		select {
-		case n := <-demand:
-			up.pull(n)
-		case p := <-up.pulls:
-			up.pulling = false
-			if p.err != nil {
+		case r := <-up.replies:
+			if r.err != nil {
 				tree.Cancel(nil)
-				return st, fmt.Errorf("relay %s: the parent is gone: %w", name, p.err)
+				return st, fmt.Errorf("relay %s: the parent is gone: %w", name, r.err)
 			}
-			if p.reply.Env != nil {
-				env = p.reply.Env
+			reply := up.got(r)
+			if reply.Env != nil {
+				env = reply.Env
 			}
-			if jobs := captured(p.reply.Jobs); len(jobs) > 0 {
+			if jobs := captured(reply.Jobs); len(jobs) > 0 {
 				outstanding += len(jobs)
 				_ = tree.Submit(jobs, env, func(r broker.SubmitReply, _ error) {
 					// Lines run here that the instance refused end now.
@@ -82,17 +78,14 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 					refused <- out
 				})
 			}
-			if p.reply.EOF {
-				up.eof = true
+			if reply.EOF {
 				tree.End()
-			} else {
-				tree.feeder.in <- tree.feeder.ask // more may be wanted already
 			}
 		case out := <-refused:
 			outstanding -= len(out)
 			st.Lines += len(out)
 			st.Failed += len(out)
-			up.results = append(up.results, out...)
+			up.add(out, nil)
 		case b := <-tree.Results():
 			for _, r := range b.Results {
 				outstanding--
@@ -100,18 +93,13 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 				if r.Status != 0 || r.Err != "" {
 					st.Failed++
 				}
-				up.results = append(up.results, r)
 			}
+			up.add(b.Results, nil)
 		case s := <-started:
-			up.started = append(up.started, s...)
+			up.add(nil, s)
 		case err := <-tree.Lost():
 			return st, fmt.Errorf("relay %s: lost its own instance: %w", name, err)
-		case err := <-up.pushes:
-			up.pushing = false
-			if err != nil {
-				tree.Cancel(nil)
-				return st, fmt.Errorf("relay %s: the parent is gone: %w", name, err)
-			}
+		case <-up.due:
 		}
 	}
 }
