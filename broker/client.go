@@ -177,7 +177,11 @@ func (c *client) flush() bool {
 		}
 		m.Flags |= overlay.FlagMore
 		batches = append(batches, m)
-		s.lines, s.results, s.started = nil, nil, nil
+		// The batch is encoded: keep the slices' room for the next one (a
+		// busy stream flushes about as much each time), not their contents.
+		clear(s.lines)
+		clear(s.results)
+		s.lines, s.results, s.started = s.lines[:0], s.results[:0], s.started[:0]
 	}
 	closed := c.closed
 	c.mu.Unlock()

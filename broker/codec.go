@@ -584,3 +584,53 @@ func b2i(c bool) int {
 	}
 	return 0
 }
+
+// SubmitReply answers every batch of lines with an id and an error per
+// line, so it has the hand-written codec too.
+var (
+	_ msgpack.Marshaler   = SubmitReply{}
+	_ msgpack.Unmarshaler = (*SubmitReply)(nil)
+)
+
+// MarshalMsgpack implements msgpack.Marshaler.
+func (s SubmitReply) MarshalMsgpack() ([]byte, error) {
+	n := 16 + 9*len(s.IDs)
+	for _, e := range s.Errs {
+		n += 5 + len(e)
+	}
+	b := mpack.AppendMapHeader(make([]byte, 0, n), 2)
+	b = mpack.AppendString(b, "ids")
+	if s.IDs == nil {
+		b = mpack.AppendNil(b)
+	} else {
+		b = mpack.AppendArrayHeader(b, len(s.IDs))
+		for _, id := range s.IDs {
+			b = mpack.AppendUint64(b, id)
+		}
+	}
+	b = mpack.AppendStringSlice(mpack.AppendString(b, "errs"), s.Errs)
+	return b, nil
+}
+
+// UnmarshalMsgpack implements msgpack.Unmarshaler.
+func (s *SubmitReply) UnmarshalMsgpack(b []byte) error {
+	*s = SubmitReply{}
+	r := mpack.NewReader(b)
+	n, err := r.MapLen()
+	for ; n > 0 && err == nil; n-- {
+		var key []byte
+		if key, err = r.StrBytes(); err != nil {
+			break
+		}
+		switch string(key) {
+		case "ids":
+			s.IDs, err = readUints(r)
+		case "errs":
+			s.Errs, err = r.StrSlice()
+		default:
+			err = r.Skip()
+		}
+		err = keyErr(key, err)
+	}
+	return whole(r, "SubmitReply", err)
+}

@@ -14,7 +14,7 @@ type LeafOptions struct {
 	Name    string
 	Level   int
 	Service string // the parent's line service
-	Window  int    // lines in flight (default: three times the instance's cores)
+	Window  int    // lines in flight; default: its cores and a stock (see stockTime)
 }
 
 // RunLeaf runs lines pulled from the parent as jobs of this instance (own)
@@ -27,14 +27,6 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 		return st, fmt.Errorf("leaf %s: %w", opt.Name, err)
 	}
 	st.Cores = res.All.Cores()
-	window := opt.Window
-	if window <= 0 {
-		window = max(4, 3*st.Cores)
-	}
-	// A leaf asks for a batch of as many lines as it has cores once it has
-	// room for them, so it keeps between one and two cores' worth queued:
-	// enough to run on while the ask makes its round trip.
-	refill := window / 3
 	exec, err := newJobRunner(own)
 	if err != nil {
 		return st, err
@@ -43,7 +35,15 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 	up := newUpstream(parent, opt.Service, opt.Name)
 	inflight := 0
 	var env []string
+	var ends meter // lines ending here, for the stock to keep
 	for {
+		// Lines in flight: one per core, and a stock worth stockTime,
+		// asked for in batches of half of it.
+		stock := ends.stock(time.Now(), 1, 4*st.Cores)
+		window, refill := st.Cores+stock, max(1, stock/2)
+		if opt.Window > 0 {
+			window, refill = opt.Window, max(1, opt.Window/4)
+		}
 		drained := up.eof && inflight == 0
 		if drained && !up.busy() {
 			if up.finished {
@@ -75,6 +75,7 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 			st.Failed += len(refused)
 			up.add(refused, nil)
 		case b := <-exec.be.Results():
+			ends.add(len(b.Results), time.Now())
 			for _, r := range b.Results {
 				inflight--
 				st.Lines++

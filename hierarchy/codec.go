@@ -70,12 +70,12 @@ func (s *SyncRequest) UnmarshalMsgpack(b []byte) error {
 			v, err = r.Int()
 			s.Credits = int(v)
 		case "results":
-			err = readEach(r, func() error {
+			err = readEach(r, func(n int) { s.Results = make([]broker.JobResult, 0, n) }, func() error {
 				s.Results = append(s.Results, broker.JobResult{})
 				return s.Results[len(s.Results)-1].ReadMsgpack(r)
 			})
 		case "started":
-			err = readEach(r, func() error {
+			err = readEach(r, func(n int) { s.Started = make([]uint64, 0, n) }, func() error {
 				c, err := r.Uint()
 				s.Started = append(s.Started, c)
 				return err
@@ -131,7 +131,7 @@ func (s *SyncReply) UnmarshalMsgpack(b []byte) error {
 		case "env":
 			s.Env, err = r.StrSlice()
 		case "jobs":
-			err = readEach(r, func() error {
+			err = readEach(r, func(n int) { s.Jobs = make([]broker.Jobspec, 0, n) }, func() error {
 				s.Jobs = append(s.Jobs, broker.Jobspec{})
 				return s.Jobs[len(s.Jobs)-1].ReadMsgpack(r)
 			})
@@ -150,9 +150,13 @@ func (s *SyncReply) UnmarshalMsgpack(b []byte) error {
 	return err
 }
 
-// readEach reads an array (nil reads as empty), calling one for each element.
-func readEach(r *mpack.Reader, one func() error) error {
+// readEach reads an array (nil reads as empty): size gets its length (which
+// the reader has checked against the bytes left), one is called per element.
+func readEach(r *mpack.Reader, size func(n int), one func() error) error {
 	n, err := r.ArrayLen()
+	if err == nil && n > 0 {
+		size(n)
+	}
 	for ; n > 0 && err == nil; n-- {
 		err = one()
 	}

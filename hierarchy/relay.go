@@ -10,8 +10,8 @@ import (
 )
 
 // RunRelay is an instance between the top and the leaves: it starts its own
-// children, keeps a stock of lines from its parent for them (taken in
-// batches of as many lines as it has cores), passes their
+// children, keeps a stock of lines from its parent for them (see
+// stockTime), passes their
 // results and started lines up, and runs here the lines too large for its
 // children. It returns when the parent's stream has ended and every line it
 // took has a result.
@@ -22,10 +22,6 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 		return st, fmt.Errorf("relay %s: %w", name, err)
 	}
 	st.Cores = res.All.Cores()
-	// The children together hold up to three times the relay's cores; a
-	// fourth share is the relay's stock, so a child that asks is served at
-	// once, without waiting for a round trip up.
-	window := max(4, 4*st.Cores)
 	started := make(chan []uint64, 64)
 	tree, err := StartTree(own, opt)
 	if err != nil {
@@ -37,7 +33,15 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 	refused := make(chan []broker.JobResult, 16)
 	var env []string
 	closed := false
+	var ends meter // lines ending below, for the stock to keep
+	kids := opt.Config.Levels[opt.Level-1].NumChildren
 	for {
+		// The children hold lines for their cores and their stocks (about
+		// this relay's rate times stockTime between them); the relay keeps
+		// as much again, so a child that asks is served at once. At least
+		// a line per child, at most four per core.
+		stock := ends.stock(time.Now(), kids, 4*st.Cores)
+		window, refill := st.Cores+2*stock, max(1, stock/2)
 		drained := up.eof && outstanding == 0
 		if drained && !up.busy() {
 			if up.finished {
@@ -54,7 +58,7 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 			up.finish(append([]Stats{st}, kids...))
 			continue
 		}
-		up.flush(window-outstanding, window/4, drained)
+		up.flush(window-outstanding, refill, drained)
 		select {
 		case r := <-up.replies:
 			if r.err != nil {
@@ -87,6 +91,7 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 			st.Failed += len(out)
 			up.add(out, nil)
 		case b := <-tree.Results():
+			ends.add(len(b.Results), time.Now())
 			for _, r := range b.Results {
 				outstanding--
 				st.Lines++

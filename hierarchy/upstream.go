@@ -19,9 +19,11 @@ const resultDelay = 20 * time.Millisecond
 //
 // The policy: ask for lines once the child can take at least refill of
 // them (so lines come in batches, never one by one), and let that sync
-// carry every result waiting. Results alone go up only when refill of them
-// wait while an ask is held, when the oldest has waited resultDelay, or
-// when the child has nothing else to wait for.
+// carry every result waiting. Results alone go up only when the oldest has
+// waited resultDelay (an ask is held: the parent has no lines), when three
+// batches of them wait, or when the child has nothing else to wait for. An
+// ask that is merely on its way does not make them go alone: the next ask
+// takes them.
 type upstream struct {
 	parent   *overlay.Client
 	svc      string
@@ -88,7 +90,7 @@ func (u *upstream) decide(want, refill int, drained bool, now time.Time) (bool, 
 	case !u.asking && !u.eof && want >= refill:
 		return true, want
 	case u.waiting() && !u.pushing &&
-		(drained || len(u.results) >= refill || now.Sub(u.oldest) >= resultDelay):
+		(drained || len(u.results) >= 3*refill || now.Sub(u.oldest) >= resultDelay):
 		return true, 0
 	}
 	return false, 0
