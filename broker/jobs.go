@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"syscall"
@@ -46,12 +47,13 @@ type remoteKey struct {
 	tag  uint32
 }
 
-// watcher is one job.results stream: a local client's, or one proxied from
-// another rank.
+// watcher is one job.results stream: a local client's, one proxied from
+// another rank, or one in this process (LocalJobs).
 type watcher struct {
 	id      uint64
-	req     *overlay.Msg // the job.results request
-	c       *client      // local client, or nil
+	req     *overlay.Msg       // the job.results request (nil for LocalJobs)
+	c       *client            // local client, or nil
+	local   func(*ResultBatch) // LocalJobs: takes each pass's batch, never blocks
 	from    endpoint
 	rank    int32 // remote: the rank the stream comes from
 	results []JobResult
@@ -203,11 +205,22 @@ func (jm *jobManager) submit(from endpoint, m *overlay.Msg) {
 	}
 	var w *watcher
 	if req.Watcher != 0 {
-		if w = jm.watchers[req.Watcher]; w == nil {
+		if w = jm.watchers[req.Watcher]; w == nil || w.local != nil {
 			jm.st.respondErr(from, m, syscall.ENOENT, fmt.Sprintf("job.submit: no results stream %d; open job.results first", req.Watcher))
 			return
 		}
 	}
+	reply, err := jm.submitJobs(&req, w)
+	if err != nil {
+		jm.st.respondErr(from, m, syscall.EINVAL, "job.submit: "+err.Error())
+		return
+	}
+	jm.st.respond(from, m, &reply)
+}
+
+// submitJobs queues a batch whose results go to w (or nowhere): what
+// job.submit and LocalJobs.Submit share.
+func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, error) {
 	reply := SubmitReply{IDs: make([]uint64, len(req.Jobs)), Errs: make([]string, len(req.Jobs))}
 	now := time.Now()
 	env := &envBatch{env: req.Env}
@@ -215,8 +228,7 @@ func (jm *jobManager) submit(from endpoint, m *overlay.Msg) {
 	case req.SameEnv && w != nil && w.env != nil:
 		env = w.env // a stream of batches sends its environment once
 	case req.SameEnv:
-		jm.st.respondErr(from, m, syscall.EINVAL, "job.submit: same_env without an earlier environment on this results stream")
-		return
+		return reply, errors.New("same_env without an earlier environment on this results stream")
 	case w != nil:
 		w.env = env
 	}
@@ -241,7 +253,7 @@ func (jm *jobManager) submit(from endpoint, m *overlay.Msg) {
 		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
 	}
-	jm.st.respond(from, m, &reply)
+	return reply, nil
 }
 
 // transition records a job state change for this pass's job.state event,
@@ -355,6 +367,11 @@ func (jm *jobManager) flush() {
 	for w := range jm.dirty {
 		delete(jm.dirty, w)
 		if w.gone || (len(w.results) == 0 && len(w.lines) == 0 && len(w.started) == 0) {
+			continue
+		}
+		if w.local != nil {
+			w.local(&ResultBatch{Output: w.lines, Results: w.results, Started: w.started})
+			w.lines, w.results, w.started = nil, nil, nil
 			continue
 		}
 		resp, err := w.req.Respond(&ResultBatch{Output: w.lines, Results: w.results, Started: w.started})
@@ -681,7 +698,7 @@ func (jm *jobManager) dropWatcher(w *watcher) {
 	}
 	w.gone = true
 	delete(jm.watchers, w.id)
-	if w.c == nil {
+	if w.c == nil && w.local == nil {
 		delete(jm.remote, remoteKey{w.rank, w.req.Tag})
 	}
 	for id, j := range jm.jobs {

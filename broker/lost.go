@@ -55,7 +55,7 @@ func (jm *jobManager) ranksLost(ranks []int, why string) {
 		}
 	}
 	for _, w := range jm.watchers {
-		if w.c == nil && jm.down[int(w.rank)] {
+		if w.c == nil && w.local == nil && jm.down[int(w.rank)] {
 			jm.dropWatcher(w)
 		}
 	}

@@ -108,7 +108,11 @@ func hierarchyChild(c *cli.Context, name string) error {
 	defer parent.Close()
 	level := c.Int("level")
 	if level >= cfg.NumLevels {
-		_, err = hierarchy.RunLeaf(own, parent, hierarchy.LeafOptions{Name: name, Level: level, Service: c.String("parent-service")})
+		opt := hierarchy.LeafOptions{Name: name, Level: level, Service: c.String("parent-service")}
+		if inProcess {
+			opt.Jobs = ip.jobs
+		}
+		_, err = hierarchy.RunLeaf(own, parent, opt)
 	} else {
 		self, _ := os.Executable()
 		_, err = hierarchy.RunRelay(own, parent, name, c.String("parent-service"), hierarchy.TreeOptions{

@@ -22,8 +22,9 @@ import (
 
 // inProcess is what flux start hands to a command it runs in its process.
 type inProcess struct {
-	own *overlay.Client // the instance flux start runs
-	env []string        // the command's environment (FLUX_URI, FLUX_PARENT_URI, ...)
+	own  *overlay.Client   // the instance flux start runs
+	jobs *broker.LocalJobs // its job service, without a connection
+	env  []string          // the command's environment (FLUX_URI, FLUX_PARENT_URI, ...)
 }
 
 type inProcessKey struct{}
@@ -101,7 +102,11 @@ func simulatedChildProcs(attrs map[string]string) {
 // instance, which it takes as the loss of the instance.
 func runInProcess(in *broker.Instance, argv []string) error {
 	own := overlay.NewClient(in.Connect())
-	ip := &inProcess{own: own, env: initialEnv(in.URI)}
+	jobs, err := in.LocalJobs(true)
+	if err != nil {
+		return exitf(1, "flux start: %v", err)
+	}
+	ip := &inProcess{own: own, jobs: jobs, env: initialEnv(in.URI)}
 	ctx := context.WithValue(context.Background(), inProcessKey{}, ip)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -113,11 +118,13 @@ func runInProcess(in *broker.Instance, argv []string) error {
 		return exitStatus(code)
 	case s := <-sigs:
 		own.Close()
+		jobs.Close()
 		<-done
 		return exitStatus(128 + int(s.(syscall.Signal)))
 	case <-in.Done():
 		os.Stderr.WriteString("flux start: the instance stopped; ending " + argv[0] + "\n")
 		own.Close()
+		jobs.Close()
 		return exitStatus(<-done)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/fluxtaskfarm/flux/capacitor"
 	"github.com/fluxtaskfarm/flux/overlay"
 )
 
@@ -15,6 +16,10 @@ type LeafOptions struct {
 	Level   int
 	Service string // the parent's line service
 	Window  int    // lines in flight; default: its cores and a stock (see stockTime)
+	// Jobs is the instance's job service when the leaf runs inside its
+	// broker's process (broker.LocalJobs, reporting started jobs); nil:
+	// through own.
+	Jobs capacitor.Backend
 }
 
 // RunLeaf runs lines pulled from the parent as jobs of this instance (own)
@@ -27,7 +32,7 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 		return st, fmt.Errorf("leaf %s: %w", opt.Name, err)
 	}
 	st.Cores = res.All.Cores()
-	exec, err := newJobRunner(own)
+	exec, err := newJobRunner(own, opt.Jobs)
 	if err != nil {
 		return st, err
 	}
