@@ -134,7 +134,7 @@ func (l *Listener) Accept() (Conn, error) {
 			uc.Close()
 			continue
 		}
-		return NewStreamConn(uc), nil
+		return NewStreamConn(newQuietConn(uc)), nil
 	}
 }
 
@@ -185,6 +185,9 @@ func Dial(uri string) (Conn, error) {
 			hint = "the instance belongs to another user"
 		}
 		return nil, fmt.Errorf("no instance at %s: %w; %s", uri, err, hint)
+	}
+	if uc, ok := c.(*net.UnixConn); ok {
+		return NewStreamConn(newQuietConn(uc)), nil
 	}
 	return NewStreamConn(c), nil
 }
