@@ -129,6 +129,12 @@ func (t *Tree) startChildren() error {
 			argv = append(argv, "--retries", strconv.Itoa(t.opt.Retries))
 		}
 		jobs[i] = broker.Jobspec{Req: t.childReq, Argv: argv, Name: names[i], Cookie: uint64(i + 1)}
+		if t.opt.Simulate > 0 {
+			// A simulated child runs no task: its Go work is two loops, so
+			// one P (set before its runtime starts: changing it later stops
+			// the world). flux start sets it too when it is not given.
+			jobs[i].Env = []string{"GOMAXPROCS=1"}
+		}
 	}
 	var reply broker.SubmitReply
 	err = t.client.RPC(context.Background(), broker.TopicSubmit,

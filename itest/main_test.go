@@ -24,11 +24,15 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = dir
-	args := []string{"build", "-o", filepath.Join(dir, "flux")}
+	// As scripts/build builds it: static, without urfave/cli's docs.
+	args := []string{"build", "-tags", "urfave_cli_no_docs", "-o", filepath.Join(dir, "flux")}
+	env := append(os.Environ(), "CGO_ENABLED=0")
 	if os.Getenv("FLUX_ITEST_RACE") != "" {
-		args = append(args, "-race") // the binary under test reports data races
+		args = append(args, "-race") // the binary under test reports data races (needs cgo)
+		env = os.Environ()
 	}
 	build := exec.Command("go", append(args, "..")...)
+	build.Env = env
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building flux:", err)

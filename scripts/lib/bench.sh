@@ -56,13 +56,10 @@ bench_on_exit() {
 	return $rc
 }
 
-# bench_build: go build -o bin/flux . and the flux-capacitor and
-# flux-hierarchy symlinks; sets bin (absolute) and flux (bin/flux).
+# bench_build: scripts/build (bin/flux and the flux-capacitor and
+# flux-hierarchy symlinks); sets bin (absolute) and flux (bin/flux).
 bench_build() {
-	mkdir -p bin
-	go build -o bin/flux . || { echo "$prog: bin/flux did not build (go build -o bin/flux .); fix the build first" >&2; exit 2; }
-	ln -sfn flux bin/flux-capacitor
-	ln -sfn flux bin/flux-hierarchy
+	bash "$root/scripts/build" || { echo "$prog: bin/flux did not build (scripts/build); fix the build first" >&2; exit 2; }
 	bin=$root/bin
 	flux=$bin/flux
 }
