@@ -9,7 +9,7 @@ import (
 )
 
 // feeder is the parent side of the line service: the queue of lines waiting
-// for a child, the children with the lines each holds, and the pulls that
+// for a child, the children with the lines each holds, and the asks that
 // wait for lines. One goroutine (run) owns all of it; requests arrive as
 // closures on in.
 type feeder struct {
@@ -22,7 +22,7 @@ type feeder struct {
 	env      []string
 	eof      bool // no more lines will be added
 	canceled bool
-	waiting  []*pull // asking syncs that found the queue empty
+	waiting  []*ask // asking syncs that found the queue empty
 	children map[string]*child
 	retries  int            // how often a line a lost child was running runs again (--retries)
 	tries    map[uint64]int // line -> reruns so far; only lines that were rerun
@@ -30,7 +30,7 @@ type feeder struct {
 	lostKids int
 }
 
-type pull struct {
+type ask struct {
 	m       *overlay.Msg
 	child   *child
 	credits int
@@ -119,14 +119,14 @@ func (f *feeder) sync(m *overlay.Msg, req *SyncRequest) {
 	case req.Credits == 0:
 		f.reply(m, &SyncReply{})
 	default:
-		if p := (&pull{m: m, child: c, credits: req.Credits}); !f.serve(p) {
+		if p := (&ask{m: m, child: c, credits: req.Credits}); !f.serve(p) {
 			f.waiting = append(f.waiting, p)
 		}
 	}
 }
 
-// serve answers a pull from the queue, or with EOF; false when it must wait.
-func (f *feeder) serve(p *pull) bool {
+// serve answers an ask from the queue, or with EOF; false when it must wait.
+func (f *feeder) serve(p *ask) bool {
 	if len(f.queue) == 0 {
 		if f.eof || f.canceled {
 			f.reply(p.m, &SyncReply{EOF: true})
@@ -149,7 +149,7 @@ func (f *feeder) serve(p *pull) bool {
 	return true
 }
 
-// serveWaiting answers the pulls that can be answered now.
+// serveWaiting answers the asks that can be answered now.
 func (f *feeder) serveWaiting() {
 	kept := f.waiting[:0]
 	for _, p := range f.waiting {
@@ -178,7 +178,7 @@ func (f *feeder) emit(ev event) {
 	}
 }
 
-// add queues lines (the top's runner, or a relay's pull from upstream).
+// add queues lines (the top's runner, or a relay's sync with its parent).
 func (f *feeder) add(jobs []broker.Jobspec, env []string) {
 	if env != nil {
 		f.env = env
