@@ -58,18 +58,13 @@ func (j Jobspec) AppendMsgpack(b []byte) []byte { return appendJobspec(b, &j) }
 // UnmarshalMsgpack implements msgpack.Unmarshaler: b holds exactly one value.
 func (j *Jobspec) UnmarshalMsgpack(b []byte) error {
 	r := mpack.NewReader(b)
-	return whole(r, "Jobspec", j.ReadMsgpack(r))
+	return r.Whole("Jobspec", j.ReadMsgpack(r))
 }
 
 // ReadMsgpack decodes j from the front of r.
 func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 	*j = Jobspec{}
-	n, err := r.MapLen()
-	for ; n > 0 && err == nil; n-- {
-		var key []byte
-		if key, err = r.StrBytes(); err != nil {
-			break
-		}
+	return r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "cookie":
 			j.Cookie, err = r.Uint()
@@ -100,9 +95,8 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 		default:
 			err = r.Skip()
 		}
-		err = keyErr(key, err)
-	}
-	return err
+		return err
+	})
 }
 
 func appendJobspec(b []byte, j *Jobspec) []byte {
@@ -160,12 +154,7 @@ func appendRequest(b []byte, q *resources.Request) []byte {
 
 func readRequest(r *mpack.Reader, q *resources.Request) error {
 	*q = resources.Request{}
-	n, err := r.MapLen()
-	for ; n > 0 && err == nil; n-- {
-		var key []byte
-		if key, err = r.StrBytes(); err != nil {
-			break
-		}
+	return r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "N":
 			q.Nodes, err = readInt(r)
@@ -180,9 +169,8 @@ func readRequest(r *mpack.Reader, q *resources.Request) error {
 		default:
 			err = r.Skip()
 		}
-		err = keyErr(key, err)
-	}
-	return err
+		return err
+	})
 }
 
 // MarshalMsgpack implements msgpack.Marshaler.
@@ -200,18 +188,13 @@ func (s SubmitRequest) AppendMsgpack(b []byte) []byte { return appendSubmitReque
 // UnmarshalMsgpack implements msgpack.Unmarshaler: b holds exactly one value.
 func (s *SubmitRequest) UnmarshalMsgpack(b []byte) error {
 	r := mpack.NewReader(b)
-	return whole(r, "SubmitRequest", s.ReadMsgpack(r))
+	return r.Whole("SubmitRequest", s.ReadMsgpack(r))
 }
 
 // ReadMsgpack decodes s from the front of r.
 func (s *SubmitRequest) ReadMsgpack(r *mpack.Reader) error {
 	*s = SubmitRequest{}
-	n, err := r.MapLen()
-	for ; n > 0 && err == nil; n-- {
-		var key []byte
-		if key, err = r.StrBytes(); err != nil {
-			break
-		}
+	return r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "env":
 			s.Env, err = r.StrSlice()
@@ -224,9 +207,8 @@ func (s *SubmitRequest) ReadMsgpack(r *mpack.Reader) error {
 		default:
 			err = r.Skip()
 		}
-		err = keyErr(key, err)
-	}
-	return err
+		return err
+	})
 }
 
 func appendSubmitRequest(b []byte, s *SubmitRequest) []byte {
@@ -261,18 +243,13 @@ func (jr JobResult) AppendMsgpack(b []byte) []byte { return appendJobResult(b, &
 // UnmarshalMsgpack implements msgpack.Unmarshaler: b holds exactly one value.
 func (jr *JobResult) UnmarshalMsgpack(b []byte) error {
 	r := mpack.NewReader(b)
-	return whole(r, "JobResult", jr.ReadMsgpack(r))
+	return r.Whole("JobResult", jr.ReadMsgpack(r))
 }
 
 // ReadMsgpack decodes jr from the front of r.
 func (jr *JobResult) ReadMsgpack(r *mpack.Reader) error {
 	*jr = JobResult{}
-	n, err := r.MapLen()
-	for ; n > 0 && err == nil; n-- {
-		var key []byte
-		if key, err = r.StrBytes(); err != nil {
-			break
-		}
+	return r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "id":
 			jr.ID, err = r.Uint()
@@ -283,9 +260,8 @@ func (jr *JobResult) ReadMsgpack(r *mpack.Reader) error {
 		default:
 			err = readOutcomeField(r, key, &jr.Outcome)
 		}
-		err = keyErr(key, err)
-	}
-	return err
+		return err
+	})
 }
 
 // appendJobResult writes the Outcome's fields into the result's own map,
@@ -366,18 +342,13 @@ func (l OutputLine) AppendMsgpack(b []byte) []byte { return appendOutputLine(b, 
 // UnmarshalMsgpack implements msgpack.Unmarshaler: b holds exactly one value.
 func (l *OutputLine) UnmarshalMsgpack(b []byte) error {
 	r := mpack.NewReader(b)
-	return whole(r, "OutputLine", l.ReadMsgpack(r))
+	return r.Whole("OutputLine", l.ReadMsgpack(r))
 }
 
 // ReadMsgpack decodes l from the front of r.
 func (l *OutputLine) ReadMsgpack(r *mpack.Reader) error {
 	*l = OutputLine{}
-	n, err := r.MapLen()
-	for ; n > 0 && err == nil; n-- {
-		var key []byte
-		if key, err = r.StrBytes(); err != nil {
-			break
-		}
+	return r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "id":
 			l.ID, err = r.Uint()
@@ -392,9 +363,8 @@ func (l *OutputLine) ReadMsgpack(r *mpack.Reader) error {
 		default:
 			err = r.Skip()
 		}
-		err = keyErr(key, err)
-	}
-	return err
+		return err
+	})
 }
 
 func appendOutputLine(b []byte, l *OutputLine) []byte {
@@ -428,18 +398,13 @@ func (rb ResultBatch) AppendMsgpack(b []byte) []byte { return appendResultBatch(
 // UnmarshalMsgpack implements msgpack.Unmarshaler: b holds exactly one value.
 func (rb *ResultBatch) UnmarshalMsgpack(b []byte) error {
 	r := mpack.NewReader(b)
-	return whole(r, "ResultBatch", rb.ReadMsgpack(r))
+	return r.Whole("ResultBatch", rb.ReadMsgpack(r))
 }
 
 // ReadMsgpack decodes rb from the front of r.
 func (rb *ResultBatch) ReadMsgpack(r *mpack.Reader) error {
 	*rb = ResultBatch{}
-	n, err := r.MapLen()
-	for ; n > 0 && err == nil; n-- {
-		var key []byte
-		if key, err = r.StrBytes(); err != nil {
-			break
-		}
+	return r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "watcher":
 			rb.Watcher, err = r.Uint()
@@ -452,9 +417,8 @@ func (rb *ResultBatch) ReadMsgpack(r *mpack.Reader) error {
 		default:
 			err = r.Skip()
 		}
-		err = keyErr(key, err)
-	}
-	return err
+		return err
+	})
 }
 
 func appendResultBatch(b []byte, rb *ResultBatch) []byte {
@@ -555,29 +519,6 @@ func readInt(r *mpack.Reader) (int, error) {
 	return int(v), err
 }
 
-// keyErr names the map key whose value could not be decoded. It is called
-// for every field, so the formatting is kept out of line.
-func keyErr(key []byte, err error) error {
-	if err == nil {
-		return nil
-	}
-	return wrapKey(key, err)
-}
-
-func wrapKey(key []byte, err error) error { return fmt.Errorf("%q: %w", key, err) }
-
-// whole completes an UnmarshalMsgpack: its input is exactly one value, so
-// anything after it means the caller handed over the wrong bytes.
-func whole(r *mpack.Reader, what string, err error) error {
-	if err == nil && r.Len() != 0 {
-		err = fmt.Errorf("%d bytes after the value", r.Len())
-	}
-	if err != nil {
-		return fmt.Errorf("decoding %s: %w", what, err)
-	}
-	return nil
-}
-
 func b2i(c bool) int {
 	if c {
 		return 1
@@ -616,12 +557,7 @@ func (s SubmitReply) MarshalMsgpack() ([]byte, error) {
 func (s *SubmitReply) UnmarshalMsgpack(b []byte) error {
 	*s = SubmitReply{}
 	r := mpack.NewReader(b)
-	n, err := r.MapLen()
-	for ; n > 0 && err == nil; n-- {
-		var key []byte
-		if key, err = r.StrBytes(); err != nil {
-			break
-		}
+	err := r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "ids":
 			s.IDs, err = readUints(r)
@@ -630,7 +566,7 @@ func (s *SubmitReply) UnmarshalMsgpack(b []byte) error {
 		default:
 			err = r.Skip()
 		}
-		err = keyErr(key, err)
-	}
-	return whole(r, "SubmitReply", err)
+		return err
+	})
+	return r.Whole("SubmitReply", err)
 }

@@ -1,8 +1,6 @@
 package hierarchy
 
 import (
-	"fmt"
-
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/fluxtaskfarm/flux/broker"
@@ -56,12 +54,7 @@ func (s SyncRequest) MarshalMsgpack() ([]byte, error) {
 func (s *SyncRequest) UnmarshalMsgpack(b []byte) error {
 	*s = SyncRequest{}
 	r := mpack.NewReader(b)
-	n, err := r.MapLen()
-	for ; n > 0 && err == nil; n-- {
-		var key []byte
-		if key, err = r.StrBytes(); err != nil {
-			break
-		}
+	return r.Whole("sync request", r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "child":
 			s.Child, err = r.Str()
@@ -88,14 +81,8 @@ func (s *SyncRequest) UnmarshalMsgpack(b []byte) error {
 		default:
 			err = r.Skip()
 		}
-		if err != nil {
-			err = fmt.Errorf("sync request %s: %w", key, err)
-		}
-	}
-	if err == nil && r.Len() != 0 {
-		err = fmt.Errorf("sync request: %d bytes after the value", r.Len())
-	}
-	return err
+		return err
+	}))
 }
 
 // MarshalMsgpack implements msgpack.Marshaler.
@@ -121,12 +108,7 @@ func (s SyncReply) MarshalMsgpack() ([]byte, error) {
 func (s *SyncReply) UnmarshalMsgpack(b []byte) error {
 	*s = SyncReply{}
 	r := mpack.NewReader(b)
-	n, err := r.MapLen()
-	for ; n > 0 && err == nil; n-- {
-		var key []byte
-		if key, err = r.StrBytes(); err != nil {
-			break
-		}
+	return r.Whole("sync reply", r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "env":
 			s.Env, err = r.StrSlice()
@@ -140,14 +122,8 @@ func (s *SyncReply) UnmarshalMsgpack(b []byte) error {
 		default:
 			err = r.Skip()
 		}
-		if err != nil {
-			err = fmt.Errorf("sync reply %s: %w", key, err)
-		}
-	}
-	if err == nil && r.Len() != 0 {
-		err = fmt.Errorf("sync reply: %d bytes after the value", r.Len())
-	}
-	return err
+		return err
+	}))
 }
 
 // readEach reads an array (nil reads as empty): size gets its length (which

@@ -291,3 +291,32 @@ func (r *Reader) integer() (u uint64, neg bool, err error) {
 	}
 	return 0, false, wrongType("integer", c)
 }
+
+// ReadMap reads a map whose keys are strings: field is called for each key
+// (which aliases the input: valid during the call) with r at the key's
+// value, and must read or skip the value. An error names the key.
+func (r *Reader) ReadMap(field func(key []byte) error) error {
+	n, err := r.MapLen()
+	for ; n > 0 && err == nil; n-- {
+		var key []byte
+		if key, err = r.StrBytes(); err != nil {
+			break
+		}
+		if err = field(key); err != nil {
+			err = fmt.Errorf("%q: %w", key, err)
+		}
+	}
+	return err
+}
+
+// Whole completes an UnmarshalMsgpack of a what: its input is exactly one
+// value, so bytes after it mean the caller handed over the wrong ones.
+func (r *Reader) Whole(what string, err error) error {
+	if err == nil && r.Len() != 0 {
+		err = fmt.Errorf("%d bytes after the value", r.Len())
+	}
+	if err != nil {
+		return fmt.Errorf("decoding %s: %w", what, err)
+	}
+	return nil
+}
