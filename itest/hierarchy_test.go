@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -272,4 +273,62 @@ func TestNestedInstanceOverTwoNodes(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
 	}
+}
+
+// A simulated tree as the benchmark measures one (--simulate under flux
+// start -Sresource.cores): 20,000 lines through 4 relays of 4 leaves, each
+// line once in the job log, none shorter than its simulated time, all run
+// by leaves, and in batches: a leaf syncs with its parent far less often
+// than once per line, and the relays even less.
+func TestHierarchySimulatedBatches(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "config.json"), `{"shape":"4x4:8"}`)
+	const n = 20000
+	f := writeFile(t, filepath.Join(dir, "cmds"), strings.Repeat("true\n", n))
+	r := run(t, dir, "", "flux", "start", "-Sresource.cores=128", "-Sexec.bind=false", "flux-hierarchy",
+		"--simulate", "2ms", "--config=config.json", "--quiet", "--joblog", "log", "--stats", "stats.json", "--command_file", f)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	rows := joblog(t, filepath.Join(dir, "log"))
+	if len(rows) != n {
+		t.Fatalf("%d job log records, want %d", len(rows), n)
+	}
+	for seq, row := range rows {
+		if secs, err := strconv.ParseFloat(row[3], 64); row[6] != "0" || err != nil || secs < 0.002 {
+			t.Fatalf("line %s: exit %s after %s s, want 0 after at least the simulated 0.002", seq, row[6], row[3])
+		}
+	}
+	var st struct {
+		Instances []struct {
+			Name  string `json:"name"`
+			Level int    `json:"level"`
+			Leaf  bool   `json:"leaf"`
+			Lines int    `json:"lines"`
+			Syncs int    `json:"syncs"`
+		} `json:"instances"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "stats.json"))), &st); err != nil {
+		t.Fatal(err)
+	}
+	var leaves, leafLines, leafSyncs, relaySyncs int
+	for _, in := range st.Instances {
+		switch {
+		case in.Leaf:
+			leaves++
+			leafLines += in.Lines
+			leafSyncs += in.Syncs
+		case in.Level == 2:
+			relaySyncs += in.Syncs
+		}
+	}
+	if leaves != 16 || leafLines != n {
+		t.Fatalf("%d leaves ran %d lines, want 16 and %d", leaves, leafLines, n)
+	}
+	// Lines per sync: each carries a batch down and results up.
+	if leafSyncs == 0 || n/leafSyncs < 4 || relaySyncs == 0 || n/relaySyncs < 16 {
+		t.Errorf("%d lines took %d leaf syncs and %d relay syncs: too few lines per sync", n, leafSyncs, relaySyncs)
+	}
+	t.Logf("%d lines: %d leaf syncs (%.1f lines each), %d relay syncs (%.1f lines each)",
+		n, leafSyncs, float64(n)/float64(leafSyncs), relaySyncs, float64(n)/float64(relaySyncs))
 }
