@@ -64,7 +64,7 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 		select {
 		case r := <-up.replies:
 			if r.err != nil {
-				return st, fmt.Errorf("leaf %s: the parent is gone: %w", opt.Name, r.err)
+				return st, up.failed("leaf "+opt.Name, r.err)
 			}
 			reply := up.got(r)
 			if reply.Env != nil {

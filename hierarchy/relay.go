@@ -63,7 +63,7 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 		case r := <-up.replies:
 			if r.err != nil {
 				tree.Cancel(nil)
-				return st, fmt.Errorf("relay %s: the parent is gone: %w", name, r.err)
+				return st, up.failed("relay "+name, r.err)
 			}
 			reply := up.got(r)
 			if reply.Env != nil {

@@ -2,6 +2,8 @@ package hierarchy
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
@@ -118,6 +120,16 @@ func (u *upstream) send(credits int, stats []Stats) {
 		err := u.parent.RPC(context.Background(), u.svc+opSync, req, &r)
 		u.replies <- syncReply{reply: r, asked: asked, err: err}
 	}()
+}
+
+// failed says why a sync failed: the parent refused it (an error reply),
+// or the parent is gone (the connection broke).
+func (u *upstream) failed(who string, err error) error {
+	var re *overlay.RemoteError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s: the parent refused a sync: %w", who, err)
+	}
+	return fmt.Errorf("%s: the parent is gone: %w", who, err)
 }
 
 // got takes a reply: the lines it brings, and whether the stream ended.

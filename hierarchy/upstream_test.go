@@ -1,10 +1,14 @@
 package hierarchy
 
 import (
+	"errors"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/fluxtaskfarm/flux/overlay"
 )
 
 // The sync policy: lines are asked for in batches, results ride along, and
@@ -42,5 +46,18 @@ func TestUpstreamDecide(t *testing.T) {
 		if send != c.send || credits != c.credits {
 			t.Errorf("%s: decide = %v, %d; want %v, %d", c.name, send, credits, c.send, c.credits)
 		}
+	}
+}
+
+// A sync the parent refused is told apart from a parent that went away.
+func TestUpstreamFailed(t *testing.T) {
+	var u upstream
+	refused := u.failed("leaf top.1", &overlay.RemoteError{Errnum: syscall.EPROTO, Text: "sync: needs a child and credits >= 0"})
+	if !strings.Contains(refused.Error(), "leaf top.1: the parent refused a sync: sync: needs") || !errors.Is(refused, syscall.EPROTO) {
+		t.Errorf("refused: %v", refused)
+	}
+	gone := u.failed("relay top.0", overlay.ErrClosed)
+	if !strings.Contains(gone.Error(), "relay top.0: the parent is gone") || !errors.Is(gone, overlay.ErrClosed) {
+		t.Errorf("gone: %v", gone)
 	}
 }
