@@ -110,7 +110,9 @@ func hierarchyChild(c *cli.Context, name string) error {
 	if level >= cfg.NumLevels {
 		opt := hierarchy.LeafOptions{Name: name, Level: level, Service: c.String("parent-service")}
 		if inProcess {
-			opt.Jobs = ip.jobs
+			if opt.Jobs, err = ip.localJobs(); err != nil {
+				return exitf(1, "flux hierarchy %s: %v", name, err)
+			}
 		}
 		_, err = hierarchy.RunLeaf(own, parent, opt)
 	} else {

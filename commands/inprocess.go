@@ -5,7 +5,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
+	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/fluxtaskfarm/flux/broker"
@@ -22,9 +23,43 @@ import (
 
 // inProcess is what flux start hands to a command it runs in its process.
 type inProcess struct {
-	own  *overlay.Client   // the instance flux start runs
-	jobs *broker.LocalJobs // its job service, without a connection
-	env  []string          // the command's environment (FLUX_URI, FLUX_PARENT_URI, ...)
+	own *overlay.Client  // the instance flux start runs
+	in  *broker.Instance // for its job service without a connection
+	env []string         // the command's environment (FLUX_URI, FLUX_PARENT_URI, ...)
+
+	mu     sync.Mutex
+	jobs   *broker.LocalJobs // opened by the first localJobs
+	closed bool
+}
+
+// localJobs opens the instance's in-process job service (a leaf runs its
+// lines through it); close closes it.
+func (ip *inProcess) localJobs() (*broker.LocalJobs, error) {
+	ip.mu.Lock()
+	defer ip.mu.Unlock()
+	if ip.closed {
+		return nil, broker.ErrClosed
+	}
+	if ip.jobs == nil {
+		j, err := ip.in.LocalJobs(true)
+		if err != nil {
+			return nil, err
+		}
+		ip.jobs = j
+	}
+	return ip.jobs, nil
+}
+
+// close ends the command's access to the instance, which it takes as the
+// loss of the instance.
+func (ip *inProcess) close() {
+	ip.mu.Lock()
+	defer ip.mu.Unlock()
+	ip.closed = true
+	ip.own.Close()
+	if ip.jobs != nil {
+		ip.jobs.Close()
+	}
 }
 
 type inProcessKey struct{}
@@ -36,24 +71,15 @@ func inProcessOf(ctx context.Context) (*inProcess, bool) {
 	return ip, ok
 }
 
-// getenv reads the command's environment: flux start's when in process.
+// getenv reads the command's environment.
 func (ip *inProcess) getenv(name string) string {
 	v := ""
 	for _, kv := range ip.env {
-		if k, val, ok := cutEnv(kv); ok && k == name {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
 			v = val // the last one wins, as in a process's environment
 		}
 	}
 	return v
-}
-
-func cutEnv(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], true
-		}
-	}
-	return "", "", false
 }
 
 // isHierarchyChild reports whether argv is this executable's own
@@ -67,7 +93,7 @@ func isHierarchyChild(argv []string) bool {
 		return false
 	}
 	for _, a := range argv[2:] {
-		if a == "--child" || len(a) > 8 && a[:8] == "--child=" {
+		if a == "--child" || strings.HasPrefix(a, "--child=") {
 			return true
 		}
 	}
@@ -83,30 +109,12 @@ func sameFile(a, b string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
-// simulatedChildProcs is GOMAXPROCS for a child instance whose cores are
-// simulated (flux-hierarchy --simulate starts them unbound, with
-// -Sexec.bind=false): it runs no task, so its Go work is one broker loop and
-// one leaf or relay loop, and a second P only makes goroutine hand-offs wake
-// threads, which in a tree of 64 such processes on a few real cores costs
-// more than the work. A bound child keeps Go's default, the cores it was
-// given (its affinity mask). GOMAXPROCS in the environment wins.
-func simulatedChildProcs(attrs map[string]string) {
-	if attrs["exec.bind"] == "false" && os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
-	}
-}
-
 // runInProcess runs argv (a flux command) in this process against the
 // instance in. Signals end it as they would end the program: SIGTERM,
 // SIGINT or SIGHUP, or the instance stopping, close its connection to the
 // instance, which it takes as the loss of the instance.
 func runInProcess(in *broker.Instance, argv []string) error {
-	own := overlay.NewClient(in.Connect())
-	jobs, err := in.LocalJobs(true)
-	if err != nil {
-		return exitf(1, "flux start: %v", err)
-	}
-	ip := &inProcess{own: own, jobs: jobs, env: initialEnv(in.URI)}
+	ip := &inProcess{own: overlay.NewClient(in.Connect()), in: in, env: initialEnv(in.URI)}
 	ctx := context.WithValue(context.Background(), inProcessKey{}, ip)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -117,14 +125,12 @@ func runInProcess(in *broker.Instance, argv []string) error {
 	case code := <-done:
 		return exitStatus(code)
 	case s := <-sigs:
-		own.Close()
-		jobs.Close()
+		ip.close()
 		<-done
 		return exitStatus(128 + int(s.(syscall.Signal)))
 	case <-in.Done():
 		os.Stderr.WriteString("flux start: the instance stopped; ending " + argv[0] + "\n")
-		own.Close()
-		jobs.Close()
+		ip.close()
 		return exitStatus(<-done)
 	}
 }

@@ -105,7 +105,6 @@ func startAction(c *cli.Context) error {
 		argv = []string{sh}
 	}
 	if isHierarchyChild(argv) {
-		simulatedChildProcs(attrs)
 		return runInProcess(in, argv)
 	}
 	return runInitialProgram(argv, in.URI, in.Done())

@@ -130,9 +130,12 @@ func (t *Tree) startChildren() error {
 		}
 		jobs[i] = broker.Jobspec{Req: t.childReq, Argv: argv, Name: names[i], Cookie: uint64(i + 1)}
 		if t.opt.Simulate > 0 {
-			// A simulated child runs no task: its Go work is two loops, so
-			// one P (set before its runtime starts: changing it later stops
-			// the world). flux start sets it too when it is not given.
+			// A simulated child runs no task: its Go work is two loops, and
+			// a second P would only turn goroutine hand-offs into thread
+			// wake-ups, which 64 such processes on a few real cores pay
+			// dearly. Set before its runtime starts (changing it later
+			// stops the world). A real child keeps Go's default: the
+			// cores it is bound to.
 			jobs[i].Env = []string{"GOMAXPROCS=1"}
 		}
 	}
