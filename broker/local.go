@@ -123,6 +123,8 @@ func (l *LocalJobs) Submit(jobs []Jobspec, env []string, done func(SubmitReply, 
 		var reply SubmitReply
 		var err error
 		switch jm := l.b.st.jm; {
+		case l.w.gone:
+			err = ErrClosed // its jobs would run with nobody to hear of them
 		case l.b.st.stopping:
 			err = ErrShutdown
 		case jm.sched == nil:

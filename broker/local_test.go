@@ -95,6 +95,11 @@ func TestLocalJobsCloseCancels(t *testing.T) {
 	if err := <-l.Lost(); !errors.Is(err, ErrClosed) {
 		t.Errorf("Lost after Close: %v", err)
 	}
+	refused := make(chan error, 1)
+	l.Submit([]Jobspec{spec(3, "true")}, nil, func(_ SubmitReply, err error) { refused <- err })
+	if err := <-refused; !errors.Is(err, ErrClosed) {
+		t.Errorf("Submit after Close: %v, want ErrClosed", err)
+	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var list ListReply
 		if err := c.RPC(context.Background(), TopicList, &ListRequest{}, &list); err != nil {
