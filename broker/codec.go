@@ -199,7 +199,7 @@ func (s *SubmitRequest) ReadMsgpack(r *mpack.Reader) error {
 		case "env":
 			s.Env, err = r.StrSlice()
 		case "jobs":
-			s.Jobs, err = readSlice[Jobspec](r)
+			s.Jobs, err = mpack.ReadSlice[Jobspec](r)
 		case "watcher":
 			s.Watcher, err = r.Uint()
 		case "same_env":
@@ -409,11 +409,11 @@ func (rb *ResultBatch) ReadMsgpack(r *mpack.Reader) error {
 		case "watcher":
 			rb.Watcher, err = r.Uint()
 		case "output":
-			rb.Output, err = readSlice[OutputLine](r)
+			rb.Output, err = mpack.ReadSlice[OutputLine](r)
 		case "results":
-			rb.Results, err = readSlice[JobResult](r)
+			rb.Results, err = mpack.ReadSlice[JobResult](r)
 		case "started":
-			rb.Started, err = readUints(r)
+			rb.Started, err = mpack.ReadUints(r)
 		default:
 			err = r.Skip()
 		}
@@ -468,48 +468,6 @@ func stringsSize(s []string) int {
 	return n
 }
 
-// readSlice decodes an array whose elements read themselves. Like
-// msgpack/v5 it returns nil for nil and an empty, non-nil slice for an empty
-// array. The elements are decoded in place, so a batch of jobs costs one
-// allocation for the slice, not one per job.
-func readSlice[T any, P interface {
-	*T
-	ReadMsgpack(*mpack.Reader) error
-}](r *mpack.Reader) ([]T, error) {
-	if r.IsNil() {
-		return nil, r.Nil()
-	}
-	n, err := r.ArrayLen()
-	if err != nil {
-		return nil, err
-	}
-	s := make([]T, n)
-	for i := range s {
-		if err := P(&s[i]).ReadMsgpack(r); err != nil {
-			return nil, fmt.Errorf("[%d]: %w", i, err)
-		}
-	}
-	return s, nil
-}
-
-// readUints is readSlice for []uint64.
-func readUints(r *mpack.Reader) ([]uint64, error) {
-	if r.IsNil() {
-		return nil, r.Nil()
-	}
-	n, err := r.ArrayLen()
-	if err != nil {
-		return nil, err
-	}
-	s := make([]uint64, n)
-	for i := range s {
-		if s[i], err = r.Uint(); err != nil {
-			return nil, fmt.Errorf("[%d]: %w", i, err)
-		}
-	}
-	return s, nil
-}
-
 // readInt reads an int field; it can only fail to fit where int is 32 bits.
 func readInt(r *mpack.Reader) (int, error) {
 	v, err := r.Int()
@@ -560,7 +518,7 @@ func (s *SubmitReply) UnmarshalMsgpack(b []byte) error {
 	err := r.ReadMap(func(key []byte) (err error) {
 		switch string(key) {
 		case "ids":
-			s.IDs, err = readUints(r)
+			s.IDs, err = mpack.ReadUints(r)
 		case "errs":
 			s.Errs, err = r.StrSlice()
 		default:

@@ -63,16 +63,9 @@ func (s *SyncRequest) UnmarshalMsgpack(b []byte) error {
 			v, err = r.Int()
 			s.Credits = int(v)
 		case "results":
-			err = readEach(r, func(n int) { s.Results = make([]broker.JobResult, 0, n) }, func() error {
-				s.Results = append(s.Results, broker.JobResult{})
-				return s.Results[len(s.Results)-1].ReadMsgpack(r)
-			})
+			s.Results, err = mpack.ReadSlice[broker.JobResult](r)
 		case "started":
-			err = readEach(r, func(n int) { s.Started = make([]uint64, 0, n) }, func() error {
-				c, err := r.Uint()
-				s.Started = append(s.Started, c)
-				return err
-			})
+			s.Started, err = mpack.ReadUints(r)
 		case "stats":
 			from := len(b) - r.Len()
 			if err = r.Skip(); err == nil {
@@ -113,10 +106,7 @@ func (s *SyncReply) UnmarshalMsgpack(b []byte) error {
 		case "env":
 			s.Env, err = r.StrSlice()
 		case "jobs":
-			err = readEach(r, func(n int) { s.Jobs = make([]broker.Jobspec, 0, n) }, func() error {
-				s.Jobs = append(s.Jobs, broker.Jobspec{})
-				return s.Jobs[len(s.Jobs)-1].ReadMsgpack(r)
-			})
+			s.Jobs, err = mpack.ReadSlice[broker.Jobspec](r)
 		case "eof":
 			s.EOF, err = r.Bool()
 		default:
@@ -124,19 +114,6 @@ func (s *SyncReply) UnmarshalMsgpack(b []byte) error {
 		}
 		return err
 	}))
-}
-
-// readEach reads an array (nil reads as empty): size gets its length (which
-// the reader has checked against the bytes left), one is called per element.
-func readEach(r *mpack.Reader, size func(n int), one func() error) error {
-	n, err := r.ArrayLen()
-	if err == nil && n > 0 {
-		size(n)
-	}
-	for ; n > 0 && err == nil; n-- {
-		err = one()
-	}
-	return err
 }
 
 func b2i(c bool) int {

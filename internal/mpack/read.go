@@ -320,3 +320,45 @@ func (r *Reader) Whole(what string, err error) error {
 	}
 	return nil
 }
+
+// ReadSlice decodes an array whose elements read themselves. Like
+// msgpack/v5 it returns nil for nil and an empty, non-nil slice for an empty
+// array. The elements are decoded in place, so a batch of jobs costs one
+// allocation for the slice, not one per job.
+func ReadSlice[T any, P interface {
+	*T
+	ReadMsgpack(*Reader) error
+}](r *Reader) ([]T, error) {
+	if r.IsNil() {
+		return nil, r.Nil()
+	}
+	n, err := r.ArrayLen()
+	if err != nil {
+		return nil, err
+	}
+	s := make([]T, n)
+	for i := range s {
+		if err := P(&s[i]).ReadMsgpack(r); err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+	}
+	return s, nil
+}
+
+// ReadUints is ReadSlice for []uint64.
+func ReadUints(r *Reader) ([]uint64, error) {
+	if r.IsNil() {
+		return nil, r.Nil()
+	}
+	n, err := r.ArrayLen()
+	if err != nil {
+		return nil, err
+	}
+	s := make([]uint64, n)
+	for i := range s {
+		if s[i], err = r.Uint(); err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+	}
+	return s, nil
+}
