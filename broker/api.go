@@ -59,6 +59,7 @@ type Jobspec struct {
 	Line      int               `msgpack:"line,omitempty"`   // input line number for {{line}}
 	PMI       string            `msgpack:"pmi,omitempty"`    // "" serve PMI-1 to jobs of several tasks; "off" never; "on" also to one task
 	Name      string            `msgpack:"name,omitempty"`   // shown by flux jobs
+	Retry     int               `msgpack:"retry,omitempty"`  // the capacitor's retry number of this line (--retries); 0 = first attempt
 }
 
 // SubmitRequest carries a batch of jobs. Env is the base environment of
@@ -138,7 +139,23 @@ type WatchRequest struct {
 
 // ListRequest asks for the job table; finished jobs only with All.
 type ListRequest struct {
-	All bool `msgpack:"all"`
+	All       bool `msgpack:"all"`
+	Stats     bool `msgpack:"stats,omitempty"`      // also the instance's job counts (flux jobs --stats)
+	StatsOnly bool `msgpack:"stats_only,omitempty"` // only the counts, no jobs
+}
+
+// JobStats counts the instance's jobs since it started, as flux jobs
+// --stats shows them; Retried counts jobs that were a line's retry.
+type JobStats struct {
+	Pending   int `msgpack:"pending" json:"pending"`
+	Running   int `msgpack:"running" json:"running"`
+	Completed int `msgpack:"completed" json:"successful"`
+	Failed    int `msgpack:"failed" json:"failed"` // failed, canceled or timed out
+	Canceled  int `msgpack:"canceled" json:"canceled"`
+	Timeout   int `msgpack:"timeout" json:"timeout"`
+	Inactive  int `msgpack:"inactive" json:"inactive"`
+	Purged    int `msgpack:"purged" json:"inactive_purged"` // finished jobs no longer in the bounded history
+	Retried   int `msgpack:"retried" json:"retried"`
 }
 
 // JobInfo is one row of flux jobs.
@@ -155,12 +172,14 @@ type JobInfo struct {
 	Cores    string            `msgpack:"cores,omitempty" json:"cores,omitempty"`
 	Why      string            `msgpack:"why,omitempty" json:"why,omitempty"` // why a pending job waits
 	Canceled bool              `msgpack:"canceled,omitempty" json:"canceled,omitempty"`
+	Retry    int               `msgpack:"retry,omitempty" json:"retry,omitempty"` // a line run again by --retries: its retry number
 }
 
 // ListReply is the job table: pending and running jobs, then (with All)
 // the bounded history of finished ones, newest first.
 type ListReply struct {
-	Jobs []JobInfo `msgpack:"jobs"`
+	Jobs  []JobInfo `msgpack:"jobs"`
+	Stats *JobStats `msgpack:"stats,omitempty"`
 }
 
 // CancelRequest cancels jobs: pending ones leave the queue, running ones get

@@ -92,6 +92,8 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 			j.PMI, err = r.Str()
 		case "name":
 			j.Name, err = r.Str()
+		case "retry":
+			j.Retry, err = readInt(r)
 		default:
 			err = r.Skip()
 		}
@@ -101,7 +103,8 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 
 func appendJobspec(b []byte, j *Jobspec) []byte {
 	n := 2 + b2i(j.Cookie != 0) + b2i(len(j.Env) > 0) + b2i(j.Cwd != "") + b2i(j.TimeLimit != 0) +
-		b2i(j.Output != "") + b2i(j.LabelIO) + b2i(j.Stream) + b2i(j.Line != 0) + b2i(j.PMI != "") + b2i(j.Name != "")
+		b2i(j.Output != "") + b2i(j.LabelIO) + b2i(j.Stream) + b2i(j.Line != 0) + b2i(j.PMI != "") + b2i(j.Name != "") +
+		b2i(j.Retry != 0)
 	b = mpack.AppendMapHeader(b, n)
 	if j.Cookie != 0 {
 		b = mpack.AppendUint64(mpack.AppendString(b, "cookie"), j.Cookie)
@@ -134,6 +137,9 @@ func appendJobspec(b []byte, j *Jobspec) []byte {
 	}
 	if j.Name != "" {
 		b = mpack.AppendString(mpack.AppendString(b, "name"), j.Name)
+	}
+	if j.Retry != 0 {
+		b = mpack.AppendInt(mpack.AppendString(b, "retry"), int64(j.Retry))
 	}
 	return b
 }

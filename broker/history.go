@@ -58,3 +58,6 @@ func outputSize(j *job) int {
 	}
 	return len(j.result.Stdout) + len(j.result.Stderr)
 }
+
+// len is the number of jobs kept.
+func (h *history) len() int { return h.n }

@@ -40,6 +40,7 @@ type jobManager struct {
 	starts      []sched.Start // reused by every scheduling pass
 	outgoing    map[int]*outStart
 	transitions []JobTransition
+	counts      JobStats // inactive jobs by outcome, and retries, since the start (flux jobs --stats)
 }
 
 type remoteKey struct {
@@ -250,6 +251,9 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 		}
 		jm.nextID = id
 		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
+		if spec.Retry > 0 {
+			jm.counts.Retried++
+		}
 		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
 	}
@@ -564,6 +568,19 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 		t.State = "failed"
 	}
 	jm.transition(t)
+	jm.counts.Inactive++
+	switch t.State {
+	case "finished":
+		jm.counts.Completed++
+	case "canceled":
+		jm.counts.Canceled++
+		jm.counts.Failed++
+	case "timeout":
+		jm.counts.Timeout++
+		jm.counts.Failed++
+	default:
+		jm.counts.Failed++
+	}
 	if w := j.w; w != nil && !w.gone {
 		if w.c != nil {
 			w.c.deliverResult(w.req, r)

@@ -15,6 +15,13 @@ func (jm *jobManager) list(from endpoint, m *overlay.Msg) {
 		return
 	}
 	var reply ListReply
+	if req.Stats || req.StatsOnly {
+		reply.Stats = jm.stats()
+		if req.StatsOnly {
+			jm.st.respond(from, m, &reply)
+			return
+		}
+	}
 	for _, j := range jm.jobs {
 		reply.Jobs = append(reply.Jobs, jm.info(j))
 	}
@@ -26,8 +33,23 @@ func (jm *jobManager) list(from endpoint, m *overlay.Msg) {
 	jm.st.respond(from, m, &reply)
 }
 
+// stats counts the jobs: pending and running now, the others since the
+// instance started.
+func (jm *jobManager) stats() *JobStats {
+	s := jm.counts
+	for _, j := range jm.jobs {
+		if j.state == statePending {
+			s.Pending++
+		} else {
+			s.Running++
+		}
+	}
+	s.Purged = s.Inactive - jm.history.len()
+	return &s
+}
+
 func (jm *jobManager) info(j *job) JobInfo {
-	in := JobInfo{ID: j.id, State: j.state, Name: j.spec.Name, Req: j.spec.Req, Submit: j.submit, Start: j.start}
+	in := JobInfo{ID: j.id, State: j.state, Name: j.spec.Name, Req: j.spec.Req, Submit: j.submit, Start: j.start, Retry: j.spec.Retry}
 	if in.Name == "" && len(j.spec.Argv) > 0 {
 		in.Name = j.spec.Argv[0]
 	}

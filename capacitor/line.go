@@ -27,6 +27,7 @@ type Line struct {
 	Argv      []string
 	Shell     bool   // Argv is ["/bin/sh","-c",Command]
 	Command   string // the command part as written (for display)
+	Retries   int    // run it again up to this many times when it fails (--retries)
 }
 
 // LineError reports a line that cannot run, with its line number.

@@ -17,11 +17,12 @@ type Defaults struct {
 	Env       []string // "K=V"
 	Output    string
 	LabelIO   bool
+	Retries   int // a failed line runs again up to this many times
 }
 
 // optionsHelp is the one list of per-line options, quoted in every message
 // about an option the parser does not know.
-const optionsHelp = "options are -n -N -c -g -t --cwd --env -o --label-io; put -- before a command that starts with -"
+const optionsHelp = "options are -n -N -c -g -t --cwd --env -o --label-io --retries; put -- before a command that starts with -"
 
 // optKind names one per-line option, whatever spelling the user chose.
 type optKind uint8
@@ -36,6 +37,7 @@ const (
 	optEnv
 	optOutput
 	optLabelIO
+	optRetries
 )
 
 // optSpec describes how an option reads its value and how messages show it.
@@ -57,6 +59,7 @@ var (
 	specEnv     = &optSpec{kind: optEnv, short: "--env", example: "NAME=VALUE"}
 	specOutput  = &optSpec{kind: optOutput, short: "-o", example: "FILE"}
 	specLabelIO = &optSpec{kind: optLabelIO, short: "--label-io", noValue: true}
+	specRetries = &optSpec{kind: optRetries, short: "--retries", example: "3"}
 )
 
 // shortOpts is indexed by the letter after a single dash.
@@ -74,21 +77,24 @@ var longOpts = map[string]*optSpec{
 	"env":            specEnv,
 	"output":         specOutput,
 	"label-io":       specLabelIO,
+	"retries":        specRetries,
 }
 
 // lineOpts accumulates the options of one line, as given on the line (zero
 // means "not given, use the default"). Both the fast splitter and the shell
 // parser feed it the same words, so they cannot disagree on options.
 type lineOpts struct {
-	req       resources.Request
-	timeLimit time.Duration
-	cwd       string
-	hasCwd    bool
-	output    string
-	hasOutput bool
-	pmi       string
-	labelIO   bool
-	env       []string
+	req        resources.Request
+	timeLimit  time.Duration
+	cwd        string
+	hasCwd     bool
+	output     string
+	hasOutput  bool
+	pmi        string
+	labelIO    bool
+	env        []string
+	retries    int
+	hasRetries bool
 
 	pending     *optSpec // an option still waiting for its value word
 	pendingName string   // the spelling the user wrote, for messages
@@ -218,9 +224,19 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 		o.env = append(o.env, val)
 	case optLabelIO:
 		o.labelIO = true
+	case optRetries:
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 || n > MaxRetries {
+			return name + " " + val + ": the retry count must be a whole number from 0 to " + strconv.Itoa(MaxRetries)
+		}
+		o.retries, o.hasRetries = n, true
 	}
 	return ""
 }
+
+// MaxRetries bounds --retries: a line that fails a thousand times will not
+// succeed the next time either.
+const MaxRetries = 1000
 
 // parseCount reads a positive whole number no larger than resources.MaxCount.
 func parseCount(spec *optSpec, name, val string) (int, string) {
@@ -294,6 +310,10 @@ func (o *lineOpts) finish(def *Defaults, l *Line) string {
 		l.PMI = "on"
 	}
 	l.Env = mergeEnv(def.Env, o.env)
+	l.Retries = def.Retries
+	if o.hasRetries {
+		l.Retries = o.retries
+	}
 	return ""
 }
 

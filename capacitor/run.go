@@ -29,6 +29,11 @@ type Config struct {
 	End          time.Time           // the run must be over by then (an allocation's end); zero = never
 	Margin       time.Duration       // drain this long before End (default 30s)
 	Batch        int                 // lines per submit message (default 256)
+	RetryDelay   time.Duration       // wait this long before running a failed line again (Defaults.Retries, a line's --retries)
+	Halt         Halt                // stop the run when a count or share of lines failed, succeeded or ended
+	Jobs         int                 // lines running at once at most (-j); 0 = as many as the cores take
+	Status       time.Duration       // with no progress bar: a status line on Stderr this often; 0 = none
+	OnProgress   func(Progress)      // called from the run loop about once a second (flux top reads it)
 	Stdout       io.Writer
 	Stderr       io.Writer
 	Name         string // the command, in messages (default flux-capacitor)
@@ -45,11 +50,15 @@ func (e *usageError) Is(target error) bool { return target == ErrUsage }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
-// pending is a submitted line waiting for its final record.
+// pending is a line in flight: queued here (beyond the -j cap, or waiting
+// to be retried), or submitted and waiting for its result.
 type pending struct {
 	it    item
 	id    uint64 // 0 until the submit reply arrives
 	start time.Time
+	sent  bool      // submitted; its result is due
+	tries int       // attempts that failed and were run again
+	due   time.Time // a retry waiting for --retry-delay: not before then
 }
 
 type submitReply struct {
@@ -120,29 +129,41 @@ func RunBackend(ctx context.Context, open func() (Backend, error), cfg Config) (
 	go src.run(srcCtx)
 
 	r := &runner{cfg: cfg, be: be, rep: rep, inflight: make(map[uint64]*pending),
-		replies: make(chan submitReply, 64)}
+		replies: make(chan submitReply, 64), stopSource: stopSource, src: src}
 	if !cfg.End.IsZero() {
 		r.drainAt = cfg.End.Add(-cfg.Margin)
 	}
-	return r.loop(ctx, items, be.Results(), be.Lost(), stopSource, src)
+	return r.loop(ctx, items, be.Results(), be.Lost(), src)
 }
 
 type runner struct {
 	cfg         Config
 	be          Backend
 	rep         *reporter
-	inflight    map[uint64]*pending // by line number (the job's cookie)
+	inflight    map[uint64]*pending // by line number (the job's cookie): queued, delayed and submitted lines
+	queue       []*pending          // ready to submit, oldest first (from qhead on): held back by -j, or a retry
+	qhead       int
+	delayed     []*pending // retries waiting for --retry-delay, by due time
+	active      int        // submitted lines without a result yet
 	replies     chan submitReply
 	awaiting    int // submit replies not yet received
 	interrupted bool
 	drainAt     time.Time // the walltime: nothing runs past it
 	drained     bool      // stopped at drainAt
 	deferred    int       // lines not started because their -t did not fit before drainAt
+	stopSource  func()
+	src         *source
+	reading     bool // the input is still open (items not closed, not stopped)
+
+	halted     bool // the --halt condition held: no new line starts
+	unstarted  int  // lines read but not started because of the halt
+	lastStatus int  // the exit status of the latest failed line (halt fail=1)
 }
 
 func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *broker.ResultBatch,
-	streamErr <-chan error, stopSource func(), src *source) (Summary, error) {
+	streamErr <-chan error, src *source) (Summary, error) {
 	in := items
+	r.reading = true
 	done := ctx.Done()
 	var fatal error
 	var walltime <-chan time.Time
@@ -151,11 +172,26 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 		defer t.Stop()
 		walltime = t.C
 	}
+	// The clock for status lines, flux top's progress and retry delays;
+	// none when nothing needs it, so a plain run has no timer at all.
+	var tick <-chan time.Time
+	if (r.cfg.Status > 0 && r.rep.bar == nil && !r.cfg.Quiet) || r.cfg.OnProgress != nil || r.cfg.RetryDelay > 0 {
+		period := time.Second
+		if r.cfg.RetryDelay > 0 && r.cfg.RetryDelay < period {
+			period = max(r.cfg.RetryDelay/4, 10*time.Millisecond)
+		}
+		t := time.NewTicker(period)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
+		if !r.reading {
+			items, in = nil, nil
+		}
 		// Take more input only while the window has room.
 		if in != nil && len(r.inflight) >= r.cfg.Window {
 			in = nil
-		} else if in == nil && items != nil && len(r.inflight) < r.cfg.Window && !r.interrupted {
+		} else if in == nil && items != nil && len(r.inflight) < r.cfg.Window && !r.stopped() {
 			in = items
 		}
 		if items == nil && len(r.inflight) == 0 && r.awaiting == 0 {
@@ -165,6 +201,7 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 		case batch, ok := <-in:
 			if !ok {
 				items, in = nil, nil
+				r.reading = false
 				if e, ok := r.be.(InputEnder); ok {
 					e.EndOfInput()
 				}
@@ -182,32 +219,52 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 			streamErr = nil
 		case <-done:
 			done = nil
-			r.interrupt(stopSource)
-			items, in = nil, nil
+			r.interrupt()
 		case <-walltime:
 			walltime = nil
 			r.drained = true
-			r.interrupt(stopSource)
-			items, in = nil, nil
+			r.interrupt()
+		case now := <-tick:
+			r.retryDue(now)
+			r.rep.status(now, r.progress(), r.cfg.OnProgress)
 		}
-		r.rep.tick(len(r.inflight))
+		r.pump()
+		r.rep.tick(r.active)
 	}
 	if src.readErr != nil && fatal == nil {
 		fatal = src.readErr
 	}
 	sum := r.rep.finish(src.stats, r.interrupted && !r.drained, r.drained, r.deferred)
+	if r.halted {
+		sum.Halted, sum.Unstarted = true, r.unstarted
+		sum.HaltCode = r.cfg.Halt.exitCode(r.haltCounts(), r.lastStatus)
+		r.rep.halted(sum, r.cfg.Halt)
+	}
+	if r.cfg.OnProgress != nil {
+		r.cfg.OnProgress(r.progress())
+	}
 	return sum, fatal
 }
 
-// submit sends one batch of lines; bad lines get their final record now.
+// stopped says no new line may start: Ctrl-C, the walltime, or --halt.
+func (r *runner) stopped() bool { return r.interrupted || r.halted }
+
+// killing says canceled results are not final records (--resume runs those
+// lines again): after Ctrl-C, at the walltime, or at --halt now.
+func (r *runner) killing() bool { return r.interrupted || (r.halted && r.cfg.Halt.Now) }
+
+// submit queues one batch of lines; bad lines get their final record now.
 func (r *runner) submit(batch []item) {
-	specs := make([]broker.Jobspec, 0, len(batch))
-	jobs := make([]*pending, 0, len(batch))
 	now := time.Now()
 	for i := range batch {
 		it := &batch[i]
+		if r.stopped() {
+			r.unstarted++
+			continue
+		}
 		if it.err != "" {
 			r.rep.lineError(it, it.err)
+			r.ended(false, 2)
 			continue
 		}
 		l := &it.line
@@ -216,18 +273,50 @@ func (r *runner) submit(batch []item) {
 			r.deferred++
 			continue
 		}
-		specs = append(specs, broker.Jobspec{
-			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
-			TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO, PMI: l.PMI,
-			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: l.Command,
-		})
 		p := &pending{it: *it, start: now}
 		r.inflight[uint64(l.Seq)] = p
-		jobs = append(jobs, p)
+		r.queue = append(r.queue, p)
 	}
-	if len(jobs) == 0 {
-		return
+}
+
+// pump submits queued lines, as many as -j allows, in batches.
+func (r *runner) pump() {
+	for r.qhead < len(r.queue) && !r.stopped() {
+		n := len(r.queue) - r.qhead
+		if r.cfg.Jobs > 0 {
+			n = min(n, r.cfg.Jobs-r.active)
+		}
+		if n <= 0 {
+			return
+		}
+		n = min(n, r.cfg.Batch)
+		r.send(r.queue[r.qhead : r.qhead+n])
+		for i := r.qhead; i < r.qhead+n; i++ {
+			r.queue[i] = nil
+		}
+		r.qhead += n
 	}
+	if r.qhead == len(r.queue) {
+		r.queue, r.qhead = r.queue[:0], 0
+	}
+}
+
+// send submits lines to the backend.
+func (r *runner) send(batch []*pending) {
+	specs := make([]broker.Jobspec, len(batch))
+	jobs := make([]*pending, len(batch))
+	now := time.Now()
+	for i, p := range batch {
+		l := &p.it.line
+		specs[i] = broker.Jobspec{
+			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
+			TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO, PMI: l.PMI,
+			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: l.Command, Retry: p.tries,
+		}
+		p.sent, p.id, p.start = true, 0, now
+		jobs[i] = p
+	}
+	r.active += len(jobs)
 	r.awaiting++
 	replies := r.replies
 	err := r.be.Submit(specs, r.cfg.Env, func(reply broker.SubmitReply, err error) {
@@ -253,14 +342,17 @@ func (r *runner) submitted(sr submitReply) {
 			why = sr.reply.Errs[i]
 		default:
 			p.id = sr.reply.IDs[i]
-			if r.interrupted {
+			if r.killing() {
 				late = append(late, p.id)
 			}
 			continue
 		}
-		if _, ok := r.inflight[uint64(p.it.line.Seq)]; ok {
+		if q := r.inflight[uint64(p.it.line.Seq)]; q == p && p.sent {
 			delete(r.inflight, uint64(p.it.line.Seq))
+			p.sent = false
+			r.active--
 			r.rep.lineError(&p.it, why)
+			r.ended(false, 2)
 		}
 	}
 	r.cancel(late)
@@ -276,31 +368,121 @@ func (r *runner) results(b *broker.ResultBatch) {
 	for i := range b.Results {
 		res := &b.Results[i]
 		p := r.inflight[res.Cookie]
-		if p == nil {
+		if p == nil || !p.sent {
 			continue // not ours, or already ended
 		}
+		p.sent = false
+		r.active--
+		failed := res.Status != 0 || res.Err != ""
+		if failed && !(res.Canceled && r.killing()) && !r.stopped() && p.tries < p.it.line.Retries {
+			p.tries++
+			r.rep.retrying(&p.it, res, p.tries, p.it.line.Retries)
+			r.retry(p)
+			continue
+		}
 		delete(r.inflight, res.Cookie)
-		r.rep.result(&p.it, res, r.interrupted)
+		final := r.rep.result(&p.it, res, r.killing())
+		if final {
+			r.ended(!failed, res.Status)
+		}
 	}
 	r.rep.flush()
 }
 
+// retry runs a failed line again: at once, or after --retry-delay.
+func (r *runner) retry(p *pending) {
+	if r.cfg.RetryDelay <= 0 {
+		r.queue = append(r.queue, p)
+		return
+	}
+	p.due = time.Now().Add(r.cfg.RetryDelay)
+	r.delayed = append(r.delayed, p)
+}
+
+// retryDue moves the delayed retries whose time has come to the queue.
+func (r *runner) retryDue(now time.Time) {
+	n := 0
+	for n < len(r.delayed) && !r.delayed[n].due.After(now) {
+		r.queue = append(r.queue, r.delayed[n])
+		r.delayed[n] = nil
+		n++
+	}
+	if n > 0 {
+		r.delayed = append(r.delayed[:0], r.delayed[n:]...)
+	}
+}
+
+// ended counts a final record toward --halt, and halts when the condition
+// holds.
+func (r *runner) ended(ok bool, status int) {
+	if !ok {
+		r.lastStatus = status
+	}
+	if r.cfg.Halt.Why == HaltNever || r.halted || r.interrupted {
+		return
+	}
+	if r.cfg.Halt.reached(r.haltCounts()) {
+		r.halt()
+	}
+}
+
+func (r *runner) haltCounts() haltCounts {
+	s := &r.rep.sum
+	return haltCounts{failed: s.Failed + s.Errors, succeeded: s.Done, total: r.rep.total}
+}
+
+// halt stops the run for --halt: nothing more is read or started; lines
+// queued here are dropped (not logged: --resume runs them), and with now
+// the running ones are killed.
+func (r *runner) halt() {
+	r.halted = true
+	r.reading = false
+	r.stopSource()
+	r.dropQueued()
+	if r.cfg.Halt.Now {
+		r.cancelInflight()
+	}
+}
+
+// dropQueued forgets the lines that wait here and were never started.
+func (r *runner) dropQueued() {
+	for _, p := range r.queue[r.qhead:] {
+		delete(r.inflight, uint64(p.it.line.Seq))
+		r.unstarted++
+	}
+	for _, p := range r.delayed {
+		delete(r.inflight, uint64(p.it.line.Seq))
+		r.unstarted++
+	}
+	r.queue, r.qhead, r.delayed = nil, 0, nil
+}
+
 // interrupt stops reading and cancels every job in flight; their results
 // still come back (canceled) and the loop ends when they have.
-func (r *runner) interrupt(stopSource func()) {
+func (r *runner) interrupt() {
 	r.interrupted = true
-	stopSource()
+	r.reading = false
+	r.stopSource()
+	r.dropQueued()
 	r.cancelInflight()
 }
 
 func (r *runner) cancelInflight() {
 	var ids []uint64
 	for _, p := range r.inflight {
-		if p.id != 0 {
+		if p.sent && p.id != 0 {
 			ids = append(ids, p.id)
 		}
 	}
 	r.cancel(ids)
+}
+
+// progress is a snapshot for status lines and flux top.
+func (r *runner) progress() Progress {
+	s := &r.rep.sum
+	return Progress{Done: s.Done, Failed: s.Failed, Errors: s.Errors, Retried: s.Retried,
+		Running: r.active, Queued: len(r.inflight) - r.active, Total: r.rep.total, Skipped: int(r.src.skippedNow.Load()),
+		Elapsed: time.Since(r.rep.start), Halted: r.halted, Jobs: r.cfg.Jobs}
 }
 
 func (r *runner) cancel(ids []uint64) {
@@ -315,6 +497,7 @@ func (r *runner) lost(err error) {
 		delete(r.inflight, seq)
 		r.rep.lineError(&p.it, err.Error())
 	}
+	r.queue, r.qhead, r.delayed, r.active = nil, 0, nil, 0
 }
 
 // UsageError marks err as a usage error (errors.Is(err, ErrUsage)), for

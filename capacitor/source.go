@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 )
 
 // maxLineBytes bounds one input line; a longer line is reported as an error
@@ -98,6 +99,9 @@ type source struct {
 	out     chan<- []item
 	stats   sourceStats
 	readErr error
+	// skippedNow is stats.skipped for the run loop to read while the
+	// source runs (progress and ETA under --resume).
+	skippedNow atomic.Int64
 }
 
 func (s *source) run(ctx context.Context) {
@@ -173,6 +177,7 @@ func (s *source) parse(seq, local int, file, text string, tooLong bool) (item, b
 	}
 	if s.resume != nil && s.resume.Done(seq, l.Text) {
 		s.stats.skipped++
+		s.skippedNow.Add(1)
 		return item{}, false
 	}
 	return item{line: l, file: s.fileName(file), local: local}, true

@@ -35,6 +35,11 @@ func streamFlags() []cli.Flag {
 		&cli.IntFlag{Name: "window", Value: 8192, Usage: "lines in flight at most (memory is bounded by this, not by the input's length)"},
 		&cli.StringFlag{Name: "end", Usage: "stop by this time (RFC 3339, or unix seconds); inside Slurm the allocation's end time is the default"},
 		&cli.DurationFlag{Name: "walltime-margin", Value: 30 * time.Second, Usage: "drain this long before the end: lines whose -t would not fit are not started, running ones are killed (not logged), the job log is written"},
+		&cli.IntFlag{Name: "retries", Usage: "run a line that fails (non-zero exit, signal, time limit, lost rank or child instance) again, up to N more times; the job log keeps its last attempt only (a line's own --retries wins). Unlike GNU parallel's --retries N (N tries in all), N counts the extra tries"},
+		&cli.DurationFlag{Name: "retry-delay", Usage: "wait this long before running a failed line again (e.g. 30s)"},
+		&cli.StringFlag{Name: "halt", Value: "never", Usage: "stop early, as GNU parallel's --halt: now|soon,fail|success|done=N or =P% (soon lets the running lines finish, now kills them unlogged so --resume reruns them), e.g. soon,fail=10%, now,fail=1"},
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "run at most N lines at once, whatever the cores (0: no cap)"},
+		&cli.DurationFlag{Name: "status-interval", Value: 60 * time.Second, Usage: "when standard error is not a terminal (no progress bar): a status line (done, failed, running, pending, rate, ETA) this often; 0 turns it off"},
 		schedFlag(),
 	}, jobFlags()...)
 }
@@ -62,9 +67,19 @@ Inside a Slurm allocation (SLURM_JOB_ID set, no FLUX_URI) the instance spans the
 one srun step starts a broker per node (never a step per task), and the run stops before the
 allocation's end (see --walltime-margin) so that a next allocation can --resume.
 
+--retries N runs a failed line again (up to N more times, after --retry-delay); its stdout and job
+log record are its last attempt's. --halt stops a campaign that is going wrong: soon,fail=10% starts
+no new line once a tenth of the lines failed (of the input's lines when it is read from files, else
+of the lines ended so far, from the 10th on); now,fail=1 kills the running lines at the first
+failure. -j N runs at most N lines at once. Without a terminal (sbatch), a status line goes to
+standard error every --status-interval. A running flux-capacitor can be watched from another shell
+of the same user: flux top, flux jobs --stats, flux uri (it finds the running instances).
+
 Exit status: 0 all lines succeeded, 1 some task failed, 2 a bad line or bad usage, 130 interrupted
 (running tasks are killed; the job log lets --resume run the rest), 124 stopped at the end of the
-allocation (--end) with lines left for --resume.`,
+allocation (--end) with lines left for --resume. After --halt, GNU parallel's: with fail=1 the
+failing line's exit status (128+N for signal N), with fail=N or done=N the number of failed lines
+(at most 101), with fail=P% that percentage, with success 0.`,
 		Flags:  streamFlags(),
 		Action: capacitorAction,
 	}
@@ -99,6 +114,20 @@ func runStream(c *cli.Context, name string, run func(context.Context, *overlay.C
 	if err != nil {
 		return exitf(2, "%s: %v", name, err)
 	}
+	halt, err := capacitor.ParseHalt(c.String("halt"))
+	if err != nil {
+		return exitf(2, "%s: %v", name, err)
+	}
+	if n := c.Int("jobs"); n < 0 {
+		return exitf(2, "%s: -j %d: the number of lines at once must be 0 (no cap) or more", name, n)
+	}
+	if n := c.Int("retries"); n < 0 || n > capacitor.MaxRetries {
+		return exitf(2, "%s: --retries %d: the retry count must be from 0 to %d", name, n, capacitor.MaxRetries)
+	}
+	if c.Duration("retry-delay") < 0 || c.Duration("status-interval") < 0 {
+		return exitf(2, "%s: --retry-delay and --status-interval cannot be negative", name)
+	}
+	def.Retries = c.Int("retries")
 	tuneGC()
 	client, stop, err := capacitorInstance(so, job, inSlurm)
 	if err != nil {
@@ -128,6 +157,10 @@ func runStream(c *cli.Context, name string, run func(context.Context, *overlay.C
 		Window:       c.Int("window"),
 		End:          end,
 		Margin:       c.Duration("walltime-margin"),
+		RetryDelay:   c.Duration("retry-delay"),
+		Halt:         halt,
+		Jobs:         c.Int("jobs"),
+		Status:       c.Duration("status-interval"),
 		Stdout:       os.Stdout,
 		Stderr:       os.Stderr,
 		Name:         name,

@@ -18,7 +18,6 @@ func hierarchyCommand() *cli.Command {
 		&cli.StringFlag{Name: "config", Usage: "config.json: {\"num_levels\":3,\"levels\":[{\"num_children\":2,\"cores_per_child\":36},{\"num_children\":36,\"cores_per_child\":1}]}"},
 		&cli.StringFlag{Name: "stats", Usage: "write per-instance counts and rates as JSON to this file at the end"},
 		&cli.DurationFlag{Name: "simulate", Usage: "leaves do not run their lines but end them after this long (exec.test.run_duration), to measure large trees"},
-		&cli.IntFlag{Name: "retries", Usage: "run a line again, up to this many times, when the child instance running it is lost (else it fails: instance lost)"},
 		// How a parent starts its children; not for users.
 		&cli.StringFlag{Name: "child", Hidden: true},
 		&cli.StringFlag{Name: "parent-service", Hidden: true},
@@ -41,7 +40,7 @@ when they have room (in batches, never more than they can run), relays pass the 
 results flow up in batches to the one job log at the top. A line too large for a leaf runs at the
 lowest level whose instance can hold it. If a child instance dies, the lines it had not started
 go to its siblings and the lines it was running end as failed ("instance lost"), or run again with
---retries N; Ctrl-C at the top tears the whole tree down.`,
+--retries N (as any failed line); Ctrl-C at the top tears the whole tree down.`,
 		Flags:  flags,
 		Action: hierarchyAction,
 	}
@@ -70,7 +69,7 @@ func hierarchyAction(c *cli.Context) error {
 		if err := cfg.Fit(res.All.Cores(), res.All.Nodes()); err != nil {
 			return capacitor.Summary{}, usageError(err)
 		}
-		opt := hierarchy.TreeOptions{Config: cfg, Self: self, Env: os.Environ(), Simulate: c.Duration("simulate"), Retries: c.Int("retries"),
+		opt := hierarchy.TreeOptions{Config: cfg, Self: self, Env: os.Environ(), Simulate: c.Duration("simulate"),
 			Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
 		return hierarchy.RunTop(ctx, own, capCfg, opt, c.String("stats"))
 	})
@@ -118,7 +117,7 @@ func hierarchyChild(c *cli.Context, name string) error {
 	} else {
 		self, _ := os.Executable()
 		_, err = hierarchy.RunRelay(own, parent, name, c.String("parent-service"), hierarchy.TreeOptions{
-			Config: cfg, Level: level, Name: name, Self: self, Env: env, Simulate: c.Duration("simulate"), Retries: c.Int("retries"),
+			Config: cfg, Level: level, Name: name, Self: self, Env: env, Simulate: c.Duration("simulate"),
 			Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }})
 	}
 	if err != nil {

@@ -24,8 +24,6 @@ type feeder struct {
 	canceled bool
 	waiting  []*ask // asking syncs that found the queue empty
 	children map[string]*child
-	retries  int            // how often a line a lost child was running runs again (--retries)
-	tries    map[uint64]int // line -> reruns so far; only lines that were rerun
 	requeued int
 	lostKids int
 }
@@ -198,8 +196,9 @@ func (f *feeder) end() {
 }
 
 // childGone handles a child instance that ended. Lines it had started end
-// as failed ("instance lost"); lines it had not started go back to the
-// front of the queue for its siblings. A child that ended normally holds
+// as failed ("instance lost"; the top's --retries runs them again, as any
+// failed line); lines it had not started go back to the front of the queue
+// for its siblings. A child that ended normally holds
 // none.
 func (f *feeder) childGone(name string, status int, why string) {
 	c := f.child(name)
@@ -218,12 +217,6 @@ func (f *feeder) childGone(name string, status int, why string) {
 		switch {
 		case f.canceled:
 			ev.results = append(ev.results, canceled([]broker.Jobspec{j})...)
-		case c.started[seq] && f.tries[seq] < f.retries:
-			if f.tries == nil {
-				f.tries = make(map[uint64]int)
-			}
-			f.tries[seq]++
-			back = append(back, j)
 		case c.started[seq]:
 			ev.results = append(ev.results, broker.JobResult{Cookie: seq, Host: name,
 				Outcome: broker.Failed(1, fmt.Sprintf("instance lost: child instance %s ended (%s) while running it", name, why))})

@@ -145,42 +145,34 @@ func TestFeederTakesResults(t *testing.T) {
 }
 
 // A lost child's unstarted lines go to a sibling; started ones fail with
-// "instance lost", or run again with retries.
+// "instance lost" (the top's --retries runs them again, as any failed line).
 func TestFeederLostChild(t *testing.T) {
-	for _, retries := range []int{0, 1} {
-		r := newFeederRig(t)
-		r.do(func() { r.f.retries = retries; r.f.child("a"); r.f.child("b"); r.f.add(lines(1, 4), nil) })
-		r.sync(1, SyncRequest{Child: "a", Credits: 4})
-		r.reply(1)
-		r.sync(2, SyncRequest{Child: "a", Started: []uint64{1, 2}})
-		r.reply(2)
-		<-r.events
-		r.do(func() { r.f.childGone("a", 137, "killed by signal 9") })
-		var failed []broker.JobResult
-		if retries == 0 {
-			failed = (<-r.events).results
+	r := newFeederRig(t)
+	r.do(func() { r.f.child("a"); r.f.child("b"); r.f.add(lines(1, 4), nil) })
+	r.sync(1, SyncRequest{Child: "a", Credits: 4})
+	r.reply(1)
+	r.sync(2, SyncRequest{Child: "a", Started: []uint64{1, 2}})
+	r.reply(2)
+	<-r.events
+	r.do(func() { r.f.childGone("a", 137, "killed by signal 9") })
+	failed := (<-r.events).results
+	r.sync(3, SyncRequest{Child: "b", Credits: 10})
+	rep := r.reply(3)
+	if len(rep.Jobs) != 2 {
+		t.Errorf("sibling got lines %v, want the 2 unstarted", cookies(rep.Jobs))
+	}
+	if len(failed) != 2 || !strings.Contains(failed[0].Err, "instance lost") {
+		t.Errorf("started lines of the lost child: %+v, want 2 failed with instance lost", failed)
+	}
+	r.do(func() {
+		if r.f.requeued != 2 || r.f.lostKids != 1 {
+			t.Errorf("requeued %d lost %d, want 2, 1", r.f.requeued, r.f.lostKids)
 		}
-		r.sync(3, SyncRequest{Child: "b", Credits: 10})
-		rep := r.reply(3)
-		want := 2 + 2*retries // the unstarted lines, and the started ones again
-		if len(rep.Jobs) != want {
-			t.Errorf("retries %d: sibling got lines %v, want %d", retries, cookies(rep.Jobs), want)
-		}
-		if retries == 0 {
-			if len(failed) != 2 || !strings.Contains(failed[0].Err, "instance lost") {
-				t.Errorf("started lines of the lost child: %+v, want 2 failed with instance lost", failed)
-			}
-		}
-		r.do(func() {
-			if r.f.requeued != want || r.f.lostKids != 1 {
-				t.Errorf("retries %d: requeued %d lost %d, want %d, 1", retries, r.f.requeued, r.f.lostKids, want)
-			}
-		})
-		// The lost child itself gets the end.
-		r.sync(4, SyncRequest{Child: "a", Credits: 1})
-		if rep := r.reply(4); !rep.EOF {
-			t.Errorf("a sync from the lost child: %+v, want EOF", rep)
-		}
+	})
+	// The lost child itself gets the end.
+	r.sync(4, SyncRequest{Child: "a", Credits: 1})
+	if rep := r.reply(4); !rep.EOF {
+		t.Errorf("a sync from the lost child: %+v, want EOF", rep)
 	}
 }
 

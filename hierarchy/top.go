@@ -58,6 +58,8 @@ type statsFileBody struct {
 		Leaves   int     `json:"leaves"`
 		Requeued int     `json:"requeued"`
 		Lost     int     `json:"lost_children"`
+		Retried  int     `json:"retried"` // attempts run again by --retries
+		Halted   bool    `json:"halted,omitempty"`
 	} `json:"total"`
 }
 
@@ -73,6 +75,7 @@ func writeStats(path string, top Stats, kids []Stats, sum capacitor.Summary) {
 	body.Instances = append([]Stats{top}, kids...)
 	t := &body.Total
 	t.Lines, t.Done, t.Failed, t.Errors = sum.Done+sum.Failed+sum.Errors, sum.Done, sum.Failed, sum.Errors
+	t.Retried, t.Halted = sum.Retried, sum.Halted
 	t.Seconds = sum.Elapsed.Seconds()
 	if t.Seconds > 0 {
 		t.Rate = float64(sum.Done+sum.Failed) / t.Seconds

@@ -23,7 +23,6 @@ type TreeOptions struct {
 	Self     string   // the flux executable
 	Env      []string // the children's environment
 	Simulate time.Duration
-	Retries  int // a line a lost child was running runs again this many times before it fails
 	Logf     func(format string, args ...any)
 }
 
@@ -73,7 +72,6 @@ func StartTree(client *overlay.Client, opt TreeOptions) (*Tree, error) {
 		childReq: c.ChildRequest(opt.Level),
 	}
 	t.feeder = newFeeder(t.svc, client, t.events)
-	t.feeder.retries = opt.Retries
 	client.OnRequest(t.feeder.handle)
 	if err := client.RPC(context.Background(), broker.TopicServiceAdd,
 		&broker.ServiceAdd{Names: []string{t.svc}, Pid: os.Getpid()}, nil); err != nil {
@@ -124,9 +122,6 @@ func (t *Tree) startChildren() error {
 			"--level", strconv.Itoa(t.opt.Level+1), "--config-json", string(cfgJSON))
 		if t.opt.Simulate > 0 {
 			argv = append(argv, "--simulate", t.opt.Simulate.String())
-		}
-		if t.opt.Retries > 0 {
-			argv = append(argv, "--retries", strconv.Itoa(t.opt.Retries))
 		}
 		jobs[i] = broker.Jobspec{Req: t.childReq, Argv: argv, Name: names[i], Cookie: uint64(i + 1)}
 		if t.opt.Simulate > 0 {
