@@ -56,6 +56,8 @@ func App() *cli.App {
 			rpcCommand(),
 			hierarchyCommand(),
 			jobCommand(),
+			uriCommand(),
+			topCommand(),
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},

@@ -138,6 +138,8 @@ func runStream(c *cli.Context, name string, run func(context.Context, *overlay.C
 		return exitf(1, "%s: %v", name, err)
 	}
 	defer stop()
+	reg := registerRun(name, os.Args[1:])
+	defer reg.Remove()
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer cancel()
@@ -161,6 +163,7 @@ func runStream(c *cli.Context, name string, run func(context.Context, *overlay.C
 		Halt:         halt,
 		Jobs:         c.Int("jobs"),
 		Status:       c.Duration("status-interval"),
+		OnProgress:   func(p capacitor.Progress) { reg.Update(p) },
 		Stdout:       os.Stdout,
 		Stderr:       os.Stderr,
 		Name:         name,
@@ -185,6 +188,7 @@ func runStream(c *cli.Context, name string, run func(context.Context, *overlay.C
 func capacitorInstance(so sched.Options, job resources.SlurmJob, inSlurm bool) (*overlay.Client, func(), error) {
 	switch {
 	case os.Getenv("FLUX_URI") != "":
+		startedURI = os.Getenv("FLUX_URI")
 		c, err := connect("capacitor")
 		if err != nil {
 			return nil, nil, err

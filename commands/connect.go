@@ -35,6 +35,7 @@ func embedded(res resources.Set, so sched.Options) (*overlay.Client, func(), err
 	if err != nil {
 		return nil, nil, err
 	}
+	startedURI = in.URI
 	c := overlay.NewClient(in.Connect())
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -91,6 +91,7 @@ func slurmInstance(job resources.SlurmJob, so sched.Options) (*overlay.Client, f
 				return nil, nil, err
 			}
 			client = overlay.NewClient(conn)
+			startedURI = strings.TrimSpace(string(b))
 			return client, stop, nil
 		}
 		select {

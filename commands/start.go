@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/fluxtaskfarm/flux/internal/rundir"
 	"github.com/fluxtaskfarm/flux/broker/boot"
 	"github.com/urfave/cli/v2"
 )
@@ -104,6 +105,9 @@ func startAction(c *cli.Context) error {
 		}
 		argv = []string{sh}
 	}
+	reg, _ := rundir.Register(rundir.Entry{URI: in.URI, Name: "flux start", Args: shortArgs(argv),
+		ParentURI: os.Getenv("FLUX_URI"), JobID: os.Getenv("FLUX_JOB_ID")})
+	defer reg.Remove()
 	if isHierarchyChild(argv) {
 		return runInProcess(in, argv)
 	}
