@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
-	"github.com/fluxtaskfarm/flux/internal/rundir"
 	"github.com/fluxtaskfarm/flux/broker/boot"
+	"github.com/fluxtaskfarm/flux/internal/rundir"
 	"github.com/urfave/cli/v2"
 )
 
