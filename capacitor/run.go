@@ -155,6 +155,10 @@ type runner struct {
 	src         *source
 	reading     bool // the input is still open (items not closed, not stopped)
 
+	inputDone bool // the input ended
+	endSent   bool // the backend was told (InputEnder)
+	retriable int  // lines in flight that may still fail and run again (--retries)
+
 	halted     bool // the --halt condition held: no new line starts
 	unstarted  int  // lines read but not started because of the halt
 	lastStatus int  // the exit status of the latest failed line (halt fail=1)
@@ -177,9 +181,13 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 	var tick <-chan time.Time
 	if (r.cfg.Status > 0 && r.rep.bar == nil && !r.cfg.Quiet) || r.cfg.OnProgress != nil || r.cfg.RetryDelay > 0 {
 		period := time.Second
-		if r.cfg.RetryDelay > 0 && r.cfg.RetryDelay < period {
-			period = max(r.cfg.RetryDelay/4, 10*time.Millisecond)
+		if r.cfg.Status > 0 && r.cfg.Status < period {
+			period = r.cfg.Status
 		}
+		if r.cfg.RetryDelay > 0 && r.cfg.RetryDelay < period {
+			period = r.cfg.RetryDelay / 4
+		}
+		period = max(period, 10*time.Millisecond)
 		t := time.NewTicker(period)
 		defer t.Stop()
 		tick = t.C
@@ -202,9 +210,8 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 			if !ok {
 				items, in = nil, nil
 				r.reading = false
-				if e, ok := r.be.(InputEnder); ok {
-					e.EndOfInput()
-				}
+				r.inputDone = true
+				r.endOfInput()
 				continue
 			}
 			r.submit(batch)
@@ -229,6 +236,7 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 			r.rep.status(now, r.progress(), r.cfg.OnProgress)
 		}
 		r.pump()
+		r.endOfInput()
 		r.rep.tick(r.active)
 	}
 	if src.readErr != nil && fatal == nil {
@@ -244,6 +252,19 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 		r.cfg.OnProgress(r.progress())
 	}
 	return sum, fatal
+}
+
+// endOfInput tells the backend that no more lines come, once the input
+// ended and no line in flight can be run again by --retries (a tree's
+// children exit when told, and could not run a retry after).
+func (r *runner) endOfInput() {
+	if !r.inputDone || r.endSent || r.retriable > 0 {
+		return
+	}
+	r.endSent = true
+	if e, ok := r.be.(InputEnder); ok {
+		e.EndOfInput()
+	}
 }
 
 // stopped says no new line may start: Ctrl-C, the walltime, or --halt.
@@ -276,6 +297,9 @@ func (r *runner) submit(batch []item) {
 		p := &pending{it: *it, start: now}
 		r.inflight[uint64(l.Seq)] = p
 		r.queue = append(r.queue, p)
+		if l.Retries > 0 {
+			r.retriable++
+		}
 	}
 }
 
@@ -348,7 +372,7 @@ func (r *runner) submitted(sr submitReply) {
 			continue
 		}
 		if q := r.inflight[uint64(p.it.line.Seq)]; q == p && p.sent {
-			delete(r.inflight, uint64(p.it.line.Seq))
+			r.forget(p)
 			p.sent = false
 			r.active--
 			r.rep.lineError(&p.it, why)
@@ -376,17 +400,29 @@ func (r *runner) results(b *broker.ResultBatch) {
 		failed := res.Status != 0 || res.Err != ""
 		if failed && !(res.Canceled && r.killing()) && !r.stopped() && p.tries < p.it.line.Retries {
 			p.tries++
+			if p.tries == p.it.line.Retries {
+				r.retriable--
+			}
 			r.rep.retrying(&p.it, res, p.tries, p.it.line.Retries)
 			r.retry(p)
 			continue
 		}
-		delete(r.inflight, res.Cookie)
+		r.forget(p)
 		final := r.rep.result(&p.it, res, r.killing())
 		if final {
 			r.ended(!failed, res.Status)
 		}
 	}
 	r.rep.flush()
+}
+
+// forget removes a line that ended (or will never start) from the lines in
+// flight.
+func (r *runner) forget(p *pending) {
+	delete(r.inflight, uint64(p.it.line.Seq))
+	if p.tries < p.it.line.Retries {
+		r.retriable--
+	}
 }
 
 // retry runs a failed line again: at once, or after --retry-delay.
@@ -447,11 +483,11 @@ func (r *runner) halt() {
 // dropQueued forgets the lines that wait here and were never started.
 func (r *runner) dropQueued() {
 	for _, p := range r.queue[r.qhead:] {
-		delete(r.inflight, uint64(p.it.line.Seq))
+		r.forget(p)
 		r.unstarted++
 	}
 	for _, p := range r.delayed {
-		delete(r.inflight, uint64(p.it.line.Seq))
+		r.forget(p)
 		r.unstarted++
 	}
 	r.queue, r.qhead, r.delayed = nil, 0, nil
@@ -497,7 +533,7 @@ func (r *runner) lost(err error) {
 		delete(r.inflight, seq)
 		r.rep.lineError(&p.it, err.Error())
 	}
-	r.queue, r.qhead, r.delayed, r.active = nil, 0, nil, 0
+	r.queue, r.qhead, r.delayed, r.active, r.retriable = nil, 0, nil, 0, 0
 }
 
 // UsageError marks err as a usage error (errors.Is(err, ErrUsage)), for
