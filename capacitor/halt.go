@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Halt is a --halt condition, as GNU parallel's: when a count (or a share)
@@ -40,6 +41,23 @@ const haltForms = "use never, or now|soon,fail|success|done=N or =P% (e.g. soon,
 // parallel's older forms 0 (never), 1 (soon,fail=1), 2 (now,fail=1), -1
 // (soon,success=1), -2 (now,success=1) and P% (soon,fail=P%).
 func ParseHalt(s string) (Halt, error) {
+	h, err := parseHalt(s)
+	if err != nil {
+		return Halt{}, fmt.Errorf("--halt %s: %v", shown(s), err)
+	}
+	return h, nil
+}
+
+// shown quotes a value for a message when it holds control characters (a
+// newline would break the one-line message).
+func shown(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+func parseHalt(s string) (Halt, error) {
 	h := Halt{Spec: s}
 	switch s {
 	case "", "never", "0":
@@ -60,21 +78,21 @@ func ParseHalt(s string) (Halt, error) {
 	if strings.HasSuffix(s, "%") && !strings.Contains(s, ",") {
 		p, err := parsePct(s)
 		if err != nil {
-			return Halt{}, fmt.Errorf("--halt %s: %v; %s", s, err, haltForms)
+			return Halt{}, fmt.Errorf("%v; %s", err, haltForms)
 		}
 		h.Why, h.Pct = HaltFail, p
 		return h, nil
 	}
 	when, why, ok := strings.Cut(s, ",")
 	if !ok {
-		return Halt{}, fmt.Errorf("--halt %s: not a halt condition; %s", s, haltForms)
+		return Halt{}, fmt.Errorf("not a halt condition; %s", haltForms)
 	}
 	switch when {
 	case "now":
 		h.Now = true
 	case "soon":
 	default:
-		return Halt{}, fmt.Errorf("--halt %s: %q must be now or soon; %s", s, when, haltForms)
+		return Halt{}, fmt.Errorf("%q must be now or soon; %s", when, haltForms)
 	}
 	what, val, ok := strings.Cut(why, "=")
 	switch what {
@@ -85,22 +103,22 @@ func ParseHalt(s string) (Halt, error) {
 	case "done":
 		h.Why = HaltDone
 	default:
-		return Halt{}, fmt.Errorf("--halt %s: %q must be fail, success or done; %s", s, what, haltForms)
+		return Halt{}, fmt.Errorf("%q must be fail, success or done; %s", what, haltForms)
 	}
 	if !ok || val == "" {
-		return Halt{}, fmt.Errorf("--halt %s: %s needs a count or a percentage, as in %s,%s=1 or %s,%s=10%%", s, what, when, what, when, what)
+		return Halt{}, fmt.Errorf("%s needs a count or a percentage, as in %s,%s=1 or %s,%s=10%%", what, when, what, when, what)
 	}
 	if strings.HasSuffix(val, "%") {
 		p, err := parsePct(val)
 		if err != nil {
-			return Halt{}, fmt.Errorf("--halt %s: %v", s, err)
+			return Halt{}, err
 		}
 		h.Pct = p
 		return h, nil
 	}
 	n, err := strconv.Atoi(val)
 	if err != nil || n < 1 {
-		return Halt{}, fmt.Errorf("--halt %s: %s=%s: the count must be a whole number of at least 1 (or a percentage such as 10%%)", s, what, val)
+		return Halt{}, fmt.Errorf("%s=%s: the count must be a whole number of at least 1 (or a percentage such as 10%%)", what, shown(val))
 	}
 	h.N = n
 	return h, nil
@@ -110,7 +128,7 @@ func parsePct(s string) (float64, error) {
 	v := strings.TrimSuffix(s, "%")
 	p, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(p) || p <= 0 || p > 100 {
-		return 0, fmt.Errorf("%s: the percentage must be a number above 0 and at most 100", s)
+		return 0, fmt.Errorf("%s: the percentage must be a number above 0 and at most 100", shown(s))
 	}
 	return p, nil
 }
