@@ -255,10 +255,11 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 }
 
 // endOfInput tells the backend that no more lines come, once the input
-// ended and no line in flight can be run again by --retries (a tree's
-// children exit when told, and could not run a retry after).
+// ended, every line read was submitted (-j holds none back) and no line in
+// flight can be run again by --retries: a tree's children exit when told,
+// and could not run a line sent after.
 func (r *runner) endOfInput() {
-	if !r.inputDone || r.endSent || r.retriable > 0 {
+	if !r.inputDone || r.endSent || r.retriable > 0 || r.qhead < len(r.queue) || len(r.delayed) > 0 {
 		return
 	}
 	r.endSent = true

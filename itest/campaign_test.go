@@ -1,9 +1,13 @@
 package itest
 
 import (
+	"bufio"
+	"context"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -205,5 +209,70 @@ func TestStatusLines(t *testing.T) {
 	r = run(t, dir, "", "flux-capacitor", "-j", "1", "--status-interval", "0", "--command_file", f)
 	if strings.Contains(r.stderr, "lines/s") {
 		t.Errorf("--status-interval 0 printed status lines:\n%s", r.stderr)
+	}
+}
+
+// --retry-delay waits before the retry; Ctrl-C during the wait ends the run
+// at once, and the waiting line has no record, so --resume runs it again.
+func TestRetryDelayAndInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	flakyScript(t, dir, 2)
+	f := writeFile(t, filepath.Join(dir, "cmds"), "sh flaky.sh count\n")
+	r := run(t, dir, "", "flux-capacitor", "--retries", "1", "--retry-delay", "1s", "--command_file", f)
+	if r.code != 0 || r.elapsed < time.Second {
+		t.Errorf("exit %d after %v, want 0 after at least the 1 s delay\n%s", r.code, r.elapsed, r.stderr)
+	}
+
+	f = writeFile(t, filepath.Join(dir, "cmds2"), "sh -c 'exit 1'\ntrue\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := cmd(ctx, dir, nil, "flux-capacitor", "--retries", "5", "--retry-delay", "20s", "--joblog", "log", "--command_file", f)
+	stderr, err := c.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var seen []string
+	for sc.Scan() {
+		seen = append(seen, sc.Text())
+		if strings.Contains(sc.Text(), "running it again (retry 1 of 5)") {
+			break
+		}
+	}
+	start := time.Now()
+	c.Process.Signal(syscall.SIGINT)
+	go io.Copy(io.Discard, stderr)
+	c.Wait()
+	if code := c.ProcessState.ExitCode(); code != 130 || time.Since(start) > 5*time.Second {
+		t.Errorf("after Ctrl-C: exit %d in %v, want 130 at once\n%s", code, time.Since(start), strings.Join(seen, "\n"))
+	}
+	rows := joblog(t, filepath.Join(dir, "log"))
+	if len(rows) != 1 || rows["2"] == nil {
+		t.Errorf("job log %v: want only line 2 (line 1 was waiting for its retry)", rows)
+	}
+	r = run(t, dir, "", "flux-capacitor", "--joblog", "log", "--resume", "--command_file", f)
+	if rows := joblog(t, filepath.Join(dir, "log")); r.code != 1 || len(rows) != 2 || rows["1"][6] != "1" {
+		t.Errorf("--resume: exit %d rows %v, want line 1 run again (and failed)\n%s", r.code, rows, r.stderr)
+	}
+}
+
+// -j and --halt hold for flux-hierarchy too: the top caps and stops what it
+// sends down the tree.
+func TestHierarchyHaltAndJobs(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "config.json"), `{"shape":"2"}`)
+	f := writeFile(t, filepath.Join(dir, "cmds"), strings.Repeat("sleep 0.3\n", 4))
+	r := run(t, dir, "", "flux-hierarchy", "--config=config.json", "-j", "1", "--command_file", f)
+	if r.code != 0 || r.elapsed < 1200*time.Millisecond {
+		t.Errorf("-j 1: exit %d in %v, want 0 in at least 1.2 s (one line at a time)\n%s", r.code, r.elapsed, r.stderr)
+	}
+	f = writeFile(t, filepath.Join(dir, "cmds2"), "sh -c 'sleep 0.3; exit 7'\nsleep 10\nsleep 10\n")
+	r = run(t, dir, "", "flux-hierarchy", "--config=config.json", "--halt", "now,fail=1", "--joblog", "log", "--command_file", f)
+	rows := joblog(t, filepath.Join(dir, "log"))
+	if r.code != 7 || len(rows) != 1 || r.elapsed > 8*time.Second {
+		t.Errorf("--halt now,fail=1: exit %d in %v, rows %v; want 7 at once with one record\n%s", r.code, r.elapsed, rows, r.stderr)
 	}
 }
