@@ -201,3 +201,23 @@ func TestTopInTmux(t *testing.T) {
 	tm.run("send-keys", "-t", "top", "q")
 	tm.waitScreen("flux top quits", "flux top exited 0")
 }
+
+// With two farms running and no TARGET, flux top asks which to show.
+func TestTopAsksWhichInstance(t *testing.T) {
+	tm := newTmux(t)
+	dir, rundir := t.TempDir(), filepath.Join(t.TempDir(), "run")
+	f := writeFile(t, filepath.Join(dir, "cmds"), "sleep 30\n")
+	first := background(t, dir, rundir, "flux-capacitor", "--command_file", f)
+	waitFor(t, "the first farm", func() bool { return inRundir(t, dir, rundir, nil, "flux", "uri").code == 0 })
+	second := background(t, dir, rundir, "flux-capacitor", "--command_file", f)
+	waitFor(t, "the second farm", func() bool {
+		return strings.Count(inRundir(t, dir, rundir, nil, "flux", "uri", "--list").stdout, "flux-capacitor") == 2
+	})
+	top := fmt.Sprintf("cd %s && PATH=%s:$PATH FLUX_RUNDIR=%s flux top; echo flux top exited $?; sleep 30", dir, bin, rundir)
+	tm.run("new-session", "-d", "-s", "top", "-x", "120", "-y", "30", top)
+	tm.waitScreen("the question", "Which one? [1-2", fmt.Sprintf("pid %d", first.Process.Pid), fmt.Sprintf("pid %d", second.Process.Pid))
+	tm.run("send-keys", "-t", "top", "2", "Enter")
+	tm.waitScreen("the second farm", fmt.Sprintf("flux-capacitor (pid %d)", second.Process.Pid), "sleep 30")
+	tm.run("send-keys", "-t", "top", "q")
+	tm.waitScreen("flux top quits", "flux top exited 0")
+}
