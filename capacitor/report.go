@@ -295,8 +295,8 @@ func (r *reporter) halted(s Summary, h Halt) {
 	if r.cfg.JobLog == "" {
 		hint = "use --joblog FILE to be able to --resume"
 	}
-	fmt.Fprintf(r.errw, "%s: halted (--halt %s): %d failed, %d succeeded; %s, the rest not started; %s; exit status %d\n",
-		r.cfg.Name, h, s.Failed+s.Errors, s.Done, how, hint, s.HaltCode)
+	fmt.Fprintf(r.errw, "%s: halted (--halt %s): %d failed, %d succeeded; %s, %d lines read and the rest of the input not started; %s; exit status %d\n",
+		r.cfg.Name, h, s.Failed+s.Errors, s.Done, how, s.Unstarted, hint, s.HaltCode)
 	r.errw.Flush()
 }
 

@@ -107,7 +107,10 @@ func resolveTarget(cmd, target string) (string, error) {
 		}
 		return "", exitf(1, "flux %s: %s: no instance of yours runs as pid %s on this node", cmd, target, pid)
 	}
-	id := strings.TrimPrefix(target, "jobid:")
+	id, ok := rundir.ParseJobID(target)
+	if !ok {
+		return "", exitf(2, "flux %s: %s: not a TARGET; give a URI (local://...), pid:PID or jobid:ID", cmd, target)
+	}
 	parent := os.Getenv("FLUX_URI")
 	if parent == "" {
 		e, err := findInstance(cmd, nil)
@@ -119,5 +122,5 @@ func resolveTarget(cmd, target string) (string, error) {
 	if e, ok := rundir.Child(all, parent, id); ok {
 		return e.URI, nil
 	}
-	return "", exitf(1, "flux %s: %s: no child instance runs as job %s of %s on this node (targets: URI, pid:PID, jobid:ID)", cmd, target, id, parent)
+	return "", exitf(1, "flux %s: %s: no child instance runs as job %d of %s on this node (targets: URI, pid:PID, jobid:ID)", cmd, target, id, parent)
 }

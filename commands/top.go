@@ -108,7 +108,7 @@ func topAction(c *cli.Context) error {
 	for {
 		if err := v.draw(); err != nil {
 			if len(v.stack) == 1 {
-				return exitf(1, "flux top: %v", err)
+				return exitf(1, "flux top: lost the instance at %s (did its run end?): %v", v.top().uri, err)
 			}
 			v.pop()
 			v.msg = "the child instance ended: " + err.Error()
@@ -223,7 +223,7 @@ func (v *topView) open() {
 	}
 	id := strconv.FormatUint(jobs[l.cursor].ID, 10)
 	all, _ := rundir.List()
-	e, ok := rundir.Child(all, l.uri, id)
+	e, ok := rundir.Child(all, l.uri, jobs[l.cursor].ID)
 	if !ok {
 		v.msg = "job " + id + " is not a child instance of yours on this node"
 		return
@@ -362,7 +362,7 @@ func (v *topView) draw() error {
 	for i := first; i < len(jobs) && i < first+room; i++ {
 		j := jobs[i]
 		id := strconv.FormatUint(j.ID, 10)
-		_, inst := rundir.Child(all, l.uri, id)
+		_, inst := rundir.Child(all, l.uri, j.ID)
 		name := j.Name
 		if inst {
 			name += " *"

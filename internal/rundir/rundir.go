@@ -195,11 +195,14 @@ func Best(all []Entry, uri string) (Entry, bool) {
 	return best, found
 }
 
-// Child finds the child instance that runs as job jobid of the instance at
+// Child finds the child instance that runs as job id of the instance at
 // parentURI.
-func Child(all []Entry, parentURI, jobid string) (Entry, bool) {
+func Child(all []Entry, parentURI string, id uint64) (Entry, bool) {
 	for _, e := range all {
-		if e.ParentURI == parentURI && e.JobID == jobid {
+		if e.ParentURI != parentURI {
+			continue
+		}
+		if n, ok := ParseJobID(e.JobID); ok && n == id {
 			return e, true
 		}
 	}

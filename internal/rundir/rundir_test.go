@@ -69,13 +69,30 @@ func TestTopsAndChild(t *testing.T) {
 	if len(tops) != 3 || tops[0].PID != 2 || tops[1].PID != 4 || tops[2].PID != 5 {
 		t.Errorf("Tops = %+v, want the capacitor (not its flux start), the hierarchy, the orphan", tops)
 	}
-	if e, ok := Child(all, "u1", "7"); !ok || e.URI != "c1" {
+	if e, ok := Child(all, "u1", 7); !ok || e.URI != "c1" {
 		t.Errorf("Child(u1, 7) = %+v %v", e, ok)
 	}
-	if _, ok := Child(all, "u2", "7"); ok {
+	if _, ok := Child(all, "u2", 7); ok {
 		t.Error("Child(u2, 7) found a job of another instance")
 	}
 	if e, _ := Best(all, "u1"); e.PID != 2 {
 		t.Errorf("Best(u1) = %+v, want the one with progress", e)
+	}
+}
+
+func TestParseJobID(t *testing.T) {
+	cases := []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"7", 7, true}, {"jobid:7", 7, true}, {"ƒ1", 0, true}, {"f2", 1, true}, {"ƒz", 57, true}, {"ƒ21", 58, true},
+		{"ƒ", 0, false}, {"f0", 0, false}, {"ƒzzzzzzzzzzzzz", 0, false}, {"x", 0, false}, {"", 0, false},
+	}
+	for _, c := range cases {
+		got, ok := ParseJobID(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("ParseJobID(%q) = %d %v, want %d %v", c.in, got, ok, c.want, c.ok)
+		}
 	}
 }
