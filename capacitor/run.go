@@ -312,7 +312,7 @@ func (r *runner) pump() {
 			n = min(n, r.cfg.Jobs-r.active)
 		}
 		if n <= 0 {
-			return
+			break
 		}
 		n = min(n, r.cfg.Batch)
 		r.send(r.queue[r.qhead : r.qhead+n])
@@ -321,8 +321,16 @@ func (r *runner) pump() {
 		}
 		r.qhead += n
 	}
-	if r.qhead == len(r.queue) {
+	// Reuse the array: when empty, from the start; when half of it is
+	// behind qhead, by moving the rest down (under -j the queue may never
+	// empty, and appending past qhead forever would grow with the input).
+	switch {
+	case r.qhead == len(r.queue):
 		r.queue, r.qhead = r.queue[:0], 0
+	case r.qhead > 0 && r.qhead >= len(r.queue)/2:
+		n := copy(r.queue, r.queue[r.qhead:])
+		clear(r.queue[n:])
+		r.queue, r.qhead = r.queue[:n], 0
 	}
 }
 
