@@ -3,7 +3,9 @@ package itest
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -274,5 +276,53 @@ func TestHierarchyHaltAndJobs(t *testing.T) {
 	rows := joblog(t, filepath.Join(dir, "log"))
 	if r.code != 7 || len(rows) != 1 || r.elapsed > 8*time.Second {
 		t.Errorf("--halt now,fail=1: exit %d in %v, rows %v; want 7 at once with one record\n%s", r.code, r.elapsed, rows, r.stderr)
+	}
+}
+
+// A line running on a broker that dies fails with "rank N lost"; with
+// --retries it runs again on the ranks that are left, and every line ends
+// successfully with one record.
+func TestRetriesLostRank(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	for i := 0; i < 30; i++ {
+		lines = append(lines, fmt.Sprintf(`sh -c 'sleep 0.4; echo %d'`, i))
+	}
+	f := writeFile(t, filepath.Join(dir, "cmds"), strings.Join(lines, "\n")+"\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := cmd(ctx, dir, nil, "flux", "start", "--test-size=3", "flux-capacitor", "--quiet", "--retries", "2", "--joblog", "log", "--command_file", f)
+	var errb strings.Builder
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Rank 2 of this test's instance (the binary's path tells ours from
+	// other instances on the machine).
+	var victim int
+	for deadline := time.Now().Add(10 * time.Second); victim == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, pid := range pgrep(t, "broker.rank=2") {
+			if cl, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.HasPrefix(string(cl), filepath.Join(bin, "flux")) {
+				victim = pid
+			}
+		}
+	}
+	if victim == 0 {
+		t.Fatal("rank 2's broker process never appeared")
+	}
+	time.Sleep(700 * time.Millisecond) // lines are running there
+	syscall.Kill(victim, syscall.SIGKILL)
+	c.Wait()
+	rows := joblog(t, filepath.Join(dir, "log"))
+	if code := c.ProcessState.ExitCode(); code != 0 || len(rows) != 30 {
+		t.Fatalf("exit %d with %d records, want 0 and 30\n%s", code, len(rows), errb.String())
+	}
+	for seq, row := range rows {
+		if row[6] != "0" {
+			t.Errorf("line %s: exit %s", seq, row[6])
+		}
+	}
+	if !strings.Contains(errb.String(), "rank 2 lost") || !strings.Contains(errb.String(), "running it again (retry 1 of 2)") {
+		t.Errorf("stderr does not show the lost rank's lines retried:\n%s", errb.String())
 	}
 }
