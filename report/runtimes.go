@@ -58,6 +58,9 @@ func (h *Runtimes) Quantile(q float64) float64 {
 	}
 	rank := int64(math.Ceil(q * float64(h.N)))
 	rank = min(max(rank, 1), h.N)
+	if rank == h.N {
+		return float64(h.Max) // the last is known exactly
+	}
 	var seen int64
 	for i, c := range h.Counts {
 		seen += c

@@ -70,7 +70,8 @@ func (t *Timeline) Cover(start, end int64) {
 		// or the bins are a millisecond wide if it is shorter.
 		t.set = true
 		t.origin = start
-		t.width = max(1, (end-start+int64(t.n)/4-1)/(int64(t.n)/4))
+		quarter := max(1, int64(t.n)/4)
+		t.width = max(1, (end-start+quarter-1)/quarter)
 	}
 	for start < t.origin {
 		t.grow(true)
