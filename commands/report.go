@@ -79,6 +79,9 @@ func parseReportArgs(args []string) (reportArgs, error) {
 		if len(name) > 1 && name[0] == 'o' && name != "output" && !strings.HasPrefix(w, "--") && !hasVal { // -oreport.html
 			name, val, hasVal = "o", name[1:], true
 		}
+		if !reportValueOpts[name] {
+			return a, fmt.Errorf("unknown option %s; the options are -o, --cores, --stats, --defaults, --top, --title", w)
+		}
 		if !hasVal {
 			if i+1 >= len(args) {
 				return a, fmt.Errorf("%s needs a value", w)
@@ -100,8 +103,6 @@ func parseReportArgs(args []string) (reportArgs, error) {
 			a.opt.Cores, err = positive(w, val, 1<<30)
 		case "top":
 			a.opt.TopK, err = positive(w, val, report.MaxTopK)
-		default:
-			return a, fmt.Errorf("unknown option %s; the options are -o, --cores, --stats, --defaults, --top, --title", w)
 		}
 		if err != nil {
 			return a, err
@@ -121,6 +122,8 @@ func parseReportArgs(args []string) (reportArgs, error) {
 	a.log = pos[0]
 	return a, nil
 }
+
+var reportValueOpts = map[string]bool{"o": true, "output": true, "stats": true, "defaults": true, "title": true, "cores": true, "top": true}
 
 func positive(opt, val string, most int) (int, error) {
 	n, err := strconv.Atoi(val)

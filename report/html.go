@@ -71,7 +71,7 @@ func (r *Report) totals() [][2]string {
 		[2]string{"busy core-time", fmt.Sprintf("%s (%.1f core-seconds)", seconds(r.CoreSeconds), r.CoreSeconds)},
 		[2]string{"utilisation", fmt.Sprintf("%.1f%% (busy core-time / (cores available x wall time))", 100*r.Utilisation)},
 		[2]string{"peak cores busy", fmt.Sprintf("%.1f (average over %s bins)", r.PeakBusy, seconds(r.BinSec))},
-		[2]string{"widest line", fmt.Sprintf("%d cores", r.MaxCores)},
+		[2]string{"widest line", plural(r.MaxCores, "core")},
 		[2]string{"runtime mean / median / p95 / p99", fmt.Sprintf("%s / %s / %s / %s", seconds(h.Mean()/1000),
 			seconds(h.Quantile(0.5)/1000), seconds(h.Quantile(0.95)/1000), seconds(h.Quantile(0.99)/1000))},
 		[2]string{"runtime min / max", fmt.Sprintf("%s / %s", seconds(float64(h.Min)/1000), seconds(float64(h.Max)/1000))})
@@ -149,3 +149,11 @@ svg { max-width: 100%; height: auto; }
 </body>
 </html>
 `))
+
+// plural writes "1 core", "2 cores".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
