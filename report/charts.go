@@ -105,6 +105,19 @@ func (r *Report) UtilisationChart() *plot.Plot {
 	return p
 }
 
+// countTicks are the default ticks without fractions: the axis counts lines.
+type countTicks struct{}
+
+func (countTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value == math.Trunc(t.Value) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // durationLabel writes seconds briefly: 5ms, 0.1s, 10s, 10m, 2h, 4d.
 func durationLabel(s float64) string {
 	switch {
@@ -130,9 +143,10 @@ func (r *Report) RuntimeChart() *plot.Plot {
 		durationLabel(h.Quantile(0.5)/1000), durationLabel(h.Quantile(0.95)/1000), durationLabel(float64(h.Max)/1000))
 	p.X.Label.Text = "runtime (log scale)"
 	if h.Counts[0] > 0 {
-		p.X.Label.Text = "runtime (log scale; the bar below 1ms is the lines under 1 ms)"
+		p.X.Label.Text = "runtime (log scale; the bar left of 1ms: under 1 ms)"
 	}
 	p.Y.Label.Text = "lines"
+	p.Y.Tick.Marker = countTicks{}
 	p.Add(plotter.NewGrid())
 	first, last := -1, -1
 	for i, c := range h.Counts {
@@ -189,6 +203,7 @@ func (r *Report) FailureChart() *plot.Plot {
 	}
 	p.Title.Text = fmt.Sprintf("Failures: %d of %d lines (%.1f%%)", r.Failed, r.Lines, 100*float64(r.Failed)/float64(max(r.Lines, 1)))
 	p.Y.Label.Text = "lines"
+	p.Y.Tick.Marker = countTicks{}
 	var vals plotter.Values
 	var names []string
 	for i, f := range r.Failures {
@@ -225,13 +240,9 @@ func shortLabel(s string) string {
 // maxInstanceBars bounds the instances drawn; the table lists them all.
 const maxInstanceBars = 64
 
-// InstanceChart draws lines per leaf instance of a flux-hierarchy tree
-// (and their utilisation when the stats file has it); nil without stats.
-func (r *Report) InstanceChart() *plot.Plot {
-	if r.Stats == nil {
-		return nil
-	}
-	useSans()
+// leaves returns the leaf instances of the stats file (every instance if
+// it names none), at most maxInstanceBars of them, and how many there are.
+func (r *Report) leaves() ([]Instance, int) {
 	var leaves []Instance
 	for _, in := range r.Stats.Instances {
 		if in.Leaf {
@@ -241,24 +252,25 @@ func (r *Report) InstanceChart() *plot.Plot {
 	if len(leaves) == 0 {
 		leaves = r.Stats.Instances
 	}
+	return leaves[:min(len(leaves), maxInstanceBars)], len(leaves)
+}
+
+// instanceBars draws one value per leaf instance.
+func instanceBars(title, ylabel string, leaves []Instance, value func(*Instance) float64) *plot.Plot {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Lines per leaf instance (%d leaves)", len(leaves))
-	if len(leaves) > maxInstanceBars {
-		p.Title.Text = fmt.Sprintf("Lines per leaf instance (the first %d of %d leaves)", maxInstanceBars, len(leaves))
-		leaves = leaves[:maxInstanceBars]
-	}
-	p.Y.Label.Text = "lines"
+	p.Title.Text = title
+	p.Y.Label.Text = ylabel
 	var vals plotter.Values
 	var names []string
-	for _, in := range leaves {
-		vals = append(vals, float64(in.Lines))
-		names = append(names, in.Name)
+	for i := range leaves {
+		vals = append(vals, value(&leaves[i]))
+		names = append(names, leaves[i].Name)
 	}
-	bars, _ := plotter.NewBarChart(vals, vg.Points(math.Max(4, math.Min(28, 500/float64(len(vals))))))
+	bars, _ := plotter.NewBarChart(vals, vg.Points(math.Max(3, math.Min(28, 250/float64(len(vals))))))
 	bars.Color = ColorInstance
 	bars.LineStyle.Width = 0
 	p.Add(plotter.NewGrid(), bars)
-	if len(names) <= 16 {
+	if len(names) <= 8 {
 		p.NominalX(names...)
 	} else {
 		p.X.Label.Text = "leaf instances, in the order of the stats file"
@@ -266,4 +278,34 @@ func (r *Report) InstanceChart() *plot.Plot {
 	p.X.Min, p.X.Max = -0.6, float64(len(vals))-0.4
 	p.Y.Min = 0
 	return p
+}
+
+// InstanceCharts draw lines per leaf instance of a flux-hierarchy tree
+// and, when the stats file has the leaves' busy core-seconds, their
+// utilisation; nil without stats.
+func (r *Report) InstanceCharts() []*plot.Plot {
+	if r.Stats == nil {
+		return nil
+	}
+	useSans()
+	leaves, all := r.leaves()
+	of := fmt.Sprintf("%d leaves", all)
+	if all > len(leaves) {
+		of = fmt.Sprintf("the first %d of %d leaves", len(leaves), all)
+	}
+	lines := instanceBars("Lines per leaf instance ("+of+")", "lines", leaves,
+		func(in *Instance) float64 { return float64(in.Lines) })
+	lines.Y.Tick.Marker = countTicks{}
+	out := []*plot.Plot{lines}
+	hasBusy := false
+	for _, in := range leaves {
+		hasBusy = hasBusy || in.Utilisation() >= 0
+	}
+	if hasBusy {
+		p := instanceBars("Utilisation per leaf instance ("+of+")", "% of its cores' time", leaves,
+			func(in *Instance) float64 { return 100 * math.Max(in.Utilisation(), 0) })
+		p.Y.Max = math.Max(p.Y.Max, 100)
+		out = append(out, p)
+	}
+	return out
 }

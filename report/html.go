@@ -34,18 +34,19 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	d.Utilisation = inlineSVG(r.UtilisationChart(), 11*vg.Inch, 4*vg.Inch)
 	d.Runtimes = inlineSVG(r.RuntimeChart(), 5.5*vg.Inch, 3.5*vg.Inch)
 	d.Failures = inlineSVG(r.FailureChart(), 5.5*vg.Inch, 3.5*vg.Inch)
-	if p := r.InstanceChart(); p != nil {
-		d.Instances = inlineSVG(p, 11*vg.Inch, 3.5*vg.Inch)
+	for _, p := range r.InstanceCharts() {
+		d.Instances = append(d.Instances, inlineSVG(p, 5.5*vg.Inch, 3.5*vg.Inch))
 	}
 	d.Totals = r.totals()
 	return pageTemplate.Execute(w, &d)
 }
 
 type htmlData struct {
-	R                                          *Report
-	Generated                                  string
-	Utilisation, Runtimes, Failures, Instances template.HTML
-	Totals                                     [][2]string
+	R                               *Report
+	Generated                       string
+	Utilisation, Runtimes, Failures template.HTML
+	Instances                       []template.HTML
+	Totals                          [][2]string
 }
 
 // totals are the key figures, as label and value.
@@ -140,11 +141,11 @@ svg { max-width: 100%; height: auto; }
 {{range .R.Slowest}}<tr><td class="n">{{.Seq}}</td><td>{{host .Host}}</td><td>{{utc .Start}}</td><td class="n">{{secs .Runtime}}</td><td class="n">{{.Cores}}</td><td class="n">{{.Exitval}}</td><td>{{if .Signal}}{{sig .Signal}}{{end}}</td><td><code>{{.Command}}</code></td></tr>
 {{end}}</table>
 {{with .R.Stats}}<h2>Instances of the hierarchy (from the stats file)</h2>
-{{if $.Instances}}<div id="instances">{{$.Instances}}</div>{{end}}
+{{if $.Instances}}<div class="row" id="instances">{{range $.Instances}}<div>{{.}}</div>{{end}}</div>{{end}}
 <table><tr><th>instance</th><th>level</th><th>leaf</th><th>cores</th><th>lines</th><th>failed</th><th>seconds</th><th>lines/s</th><th>syncs</th><th>lines/sync</th><th>utilisation</th></tr>
 {{range .Instances}}<tr><td>{{.Name}}</td><td class="n">{{.Level}}</td><td>{{if .Leaf}}yes{{end}}</td><td class="n">{{.Cores}}</td><td class="n">{{.Lines}}</td><td class="n">{{.Failed}}</td><td class="n">{{f1 .Seconds}}</td><td class="n">{{f1 .Rate}}</td><td class="n">{{if .Syncs}}{{.Syncs}}{{end}}</td><td class="n">{{if .Syncs}}{{f1 (perSync .Lines .Syncs)}}{{end}}</td><td class="n">{{if notneg .Utilisation}}{{pct .Utilisation}}{{end}}</td></tr>
 {{end}}</table>
-<p class="note">Total from the stats file: {{.Total.Lines}} lines, {{.Total.Failed}} failed, {{.Total.Leaves}} leaves, {{.Total.Requeued}} requeued, {{.Total.Lost}} lost children, {{f1 .Total.Rate}} lines/s.</p>{{end}}
+<p class="note">Total from the stats file: {{.Total.Lines}} lines, {{.Total.Failed}} failed, {{.Total.Leaves}} leaves, {{.Total.Requeued}} requeued, {{.Total.Lost}} lost children{{if .Total.Retried}}, {{.Total.Retried}} attempts run again{{end}}{{if .Total.Halted}}, halted{{end}}, {{f1 .Total.Rate}} lines/s. A leaf's utilisation is the core-seconds its lines ran over its cores times its lifetime.</p>{{end}}
 <p class="note">Source: {{.R.Source}}. Cores per line are read from each line's options (-n, -c, -N) as flux-capacitor wrote them; a line without options counts one core, as GNU parallel's jobs do. Cores available: {{.R.CoresHow}}. Made by flux report at {{.Generated}}.</p>
 </body>
 </html>

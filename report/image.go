@@ -64,14 +64,14 @@ const (
 // writeImage draws every chart and the totals onto one SVG or PNG.
 func (r *Report) writeImage(w io.Writer, f Format) error {
 	useSans()
-	inst := r.InstanceChart()
+	inst := r.InstanceCharts()
 	lines := 1 + len(r.totals())
 	if len(r.Slowest) > 0 {
 		lines += 1 + min(slowInText, len(r.Slowest))
 	}
 	textH := vg.Length(textLine*lines) + 24
 	height := rowUtil + rowPair + textH
-	if inst != nil {
+	if len(inst) > 0 {
 		height += rowInst
 	}
 	var c vg.CanvasWriterTo
@@ -93,8 +93,11 @@ func (r *Report) writeImage(w io.Writer, f Format) error {
 	r.RuntimeChart().Draw(pad(band(rowPair, 0, imgWidth/2)))
 	r.FailureChart().Draw(pad(band(rowPair, imgWidth/2, imgWidth)))
 	top -= rowPair
-	if inst != nil {
-		inst.Draw(pad(band(rowInst, 0, imgWidth)))
+	for i, p := range inst {
+		w := imgWidth / vg.Length(len(inst))
+		p.Draw(pad(band(rowInst, vg.Length(i)*w, vg.Length(i+1)*w)))
+	}
+	if len(inst) > 0 {
 		top -= rowInst
 	}
 	r.drawText(pad(band(textH, 0, imgWidth)))

@@ -197,3 +197,23 @@ func TestCollectorBounded(t *testing.T) {
 		t.Errorf("exits: %d out of range, %d of 255", c.OddExits, c.Exits[255])
 	}
 }
+
+// TestMakeStatsUtilisation: a stats file with the leaves' busy
+// core-seconds gives each leaf's utilisation, charted and tabled.
+func TestMakeStatsUtilisation(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.html")
+	rep, err := Make(Options{}, "testdata/capacitor.log", "testdata/stats-busy.json", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves, _ := rep.leaves()
+	for _, in := range leaves {
+		if u := in.Utilisation(); u < 0.3 || u > 1.05 {
+			t.Errorf("%s: utilisation %v", in.Name, u)
+		}
+	}
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), "Utilisation per leaf instance") || strings.Count(string(b), "<svg") != 5 {
+		t.Errorf("no utilisation per instance")
+	}
+}

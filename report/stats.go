@@ -53,6 +53,8 @@ type Stats struct {
 		Leaves   int64   `json:"leaves"`
 		Requeued int64   `json:"requeued"`
 		Lost     int64   `json:"lost_children"`
+		Retried  int64   `json:"retried"`
+		Halted   bool    `json:"halted"`
 	} `json:"total"`
 }
 
