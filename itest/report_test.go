@@ -207,7 +207,7 @@ func TestReportHierarchyStats(t *testing.T) {
 		t.Fatalf("report: exit %d\n%s", r.code, r.stderr)
 	}
 	page := readFile(t, filepath.Join(dir, "h.html"))
-	for _, want := range []string{"Instances of the hierarchy", "top.0.0", "top.1.0", "the top instance&#39;s cores in the stats file"} {
+	for _, want := range []string{"Instances of the hierarchy", "top.0.0", "top.1.0", "Utilisation per leaf instance", "the top instance&#39;s cores in the stats file"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
