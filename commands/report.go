@@ -29,7 +29,8 @@ jobs are. --defaults gives the options flux-capacitor was run with (they set eve
 Cores available: --cores N, else the top instance's cores from --stats, else the peak concurrency
 seen in the log (rounded up), which understates an allocation the run never filled.
 
---stats adds the per-instance lines, rates and syncs of a flux-hierarchy tree (its --stats file).
+--stats adds a flux-hierarchy tree's instances (its --stats file): lines, rates, syncs, and each
+leaf's utilisation (its busy core-seconds over its cores and lifetime).
 
 Lines that are not job log records are skipped and the first is named; the report still shows the
 rest and the exit status is 2. Exit status: 0 written, 2 bad usage, unreadable input, an unwritable
