@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/plot"
@@ -62,6 +63,8 @@ func (r *Report) UtilisationChart() *plot.Plot {
 	div, unit := timeUnit(r.Seconds)
 	p.X.Label.Text = "time since the first line started (" + unit + ")"
 	p.Y.Label.Text = "cores"
+	p.Y.Tick.Marker = plainTicks{}
+	p.X.Tick.Marker = plainTicks{}
 	p.Y.Min = 0
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
@@ -120,6 +123,20 @@ func (countTicks) Ticks(lo, hi float64) []plot.Tick {
 		}
 	}
 	return out
+}
+
+// plainTicks are the default ticks labelled without trailing zeros
+// (25, not 25.00).
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := (plot.DefaultTicks{}).Ticks(lo, hi)
+	for i := range ticks {
+		if l := ticks[i].Label; strings.Contains(l, ".") && !strings.ContainsAny(l, "eE") {
+			ticks[i].Label = strings.TrimSuffix(strings.TrimRight(l, "0"), ".")
+		}
+	}
+	return ticks
 }
 
 // durationLabel writes seconds briefly: 5ms, 0.1s, 10s, 10m, 2h, 4d.
