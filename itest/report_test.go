@@ -201,6 +201,29 @@ func TestReportHierarchyStats(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("hierarchy: exit %d\n%s", r.code, r.stderr)
 	}
+	// Each leaf counts the core-seconds its lines ran: no more than its
+	// cores over its lifetime, and some.
+	f, err := os.Open(filepath.Join(dir, "stats.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := report.ReadStats(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := 0
+	for _, in := range st.Instances {
+		if in.Leaf {
+			leaves++
+			if u := in.Utilisation(); u <= 0.05 || u > 1.01 {
+				t.Errorf("leaf %s: busy %.3f core-s on %d cores over %.3f s: utilisation %.2f", in.Name, in.BusyCoreSeconds, in.Cores, in.Seconds(), u)
+			}
+		}
+	}
+	if leaves != 2 {
+		t.Errorf("%d leaves in stats.json, want 2", leaves)
+	}
 	r = run(t, dir, "", "flux", "report", "run.log", "--stats", "stats.json", "-o", "h.html")
 	if r.code != 0 || !strings.Contains(r.stderr, "21 lines, 1 failed") {
 		t.Fatalf("report: exit %d\n%s", r.code, r.stderr)
