@@ -38,6 +38,7 @@ report path, or bad lines (report written).`,
 		// Flags may come after the log's name (flux report run.log -o r.html),
 		// which urfave/cli does not parse; parseReportArgs reads them.
 		SkipFlagParsing: true,
+		HideHelpCommand: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the report to write: FILE.html, FILE.svg or FILE.png"},
 			&cli.IntFlag{Name: "cores", Usage: "cores available to the run (default: from --stats, else the peak concurrency)"},
@@ -140,7 +141,7 @@ func reportAction(c *cli.Context) error {
 		return exitf(2, "flux report: %v (see flux report --help)", err)
 	}
 	if a.help {
-		return cli.ShowSubcommandHelp(c)
+		return cli.ShowCommandHelp(c.Lineage()[1], "report")
 	}
 	rep, err := report.Make(a.opt, a.log, a.stats, a.out)
 	if err != nil {
