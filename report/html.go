@@ -133,8 +133,8 @@ svg { max-width: 100%; height: auto; }
 {{range .R.Failures}}<tr><td>{{.Label}}</td><td class="n">{{.Count}}</td></tr>
 {{end}}</table>{{end}}
 {{if gt (len .R.Series) 1}}<h2>Hosts</h2>
-<table><tr><th>host</th><th>lines</th></tr>
-{{range slice .R.Series 1}}<tr><td>{{.Name}}</td><td class="n">{{.Lines}}</td></tr>
+<table><tr><th>host</th><th>lines</th><th>busy core-seconds</th><th>peak cores busy</th></tr>
+{{range slice .R.Series 1}}<tr><td>{{.Name}}</td><td class="n">{{.Lines}}</td><td class="n">{{f1 .CoreSeconds}}</td><td class="n">{{f1 .Peak}}</td></tr>
 {{end}}</table>{{end}}
 <h2>The {{len .R.Slowest}} slowest lines</h2>
 <table><tr><th>Seq</th><th>host</th><th>start (UTC)</th><th>runtime (s)</th><th>cores</th><th>exit</th><th>signal</th><th>command</th></tr>

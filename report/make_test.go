@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,8 +114,9 @@ func TestCoresAndUtilisation(t *testing.T) {
 	if rep.Cores != 4 || rep.Seconds != 20 || rep.CoreSeconds != 80 || rep.Utilisation != 1 {
 		t.Errorf("cores %d seconds %v core-s %v util %v; want 4 20 80 1", rep.Cores, rep.Seconds, rep.CoreSeconds, rep.Utilisation)
 	}
-	if len(rep.Series) != 3 || rep.Series[1].Name != "a" || rep.Series[1].Lines != 2 {
-		t.Errorf("series %+v, want all, a, b", rep.Series)
+	if len(rep.Series) != 3 || rep.Series[1].Name != "a" || rep.Series[1].Lines != 2 ||
+		math.Abs(rep.Series[1].CoreSeconds-40) > 1e-6 || rep.Series[1].Peak != 2 {
+		t.Errorf("%d series, the second %s with %d lines, %v core-s, peak %v; want a, 2, 40, 2", len(rep.Series), rep.Series[1].Name, rep.Series[1].Lines, rep.Series[1].CoreSeconds, rep.Series[1].Peak)
 	}
 	rep, _ = Make(Options{Cores: 8}, log, "", out)
 	if rep.Utilisation != 0.5 || !strings.Contains(rep.CoresHow, "--cores") {

@@ -35,9 +35,11 @@ type Report struct {
 
 // Series is cores busy over time, average per bin, from Start.
 type Series struct {
-	Name  string
-	Lines int64
-	Cores []float64
+	Name        string
+	Lines       int64
+	Cores       []float64
+	CoreSeconds float64 // busy, from the bins
+	Peak        float64 // the highest bin
 }
 
 // Failure counts the lines that ended one way.
@@ -77,10 +79,8 @@ func (r *Report) series(c *Collector) {
 	}
 	r.BinSec = float64(width) / 1000
 	cut := func(v []float64) []float64 { return v[i0 : i1+1] }
-	r.Series = append(r.Series, Series{Name: "all hosts", Lines: c.Lines, Cores: cut(total)})
-	for _, v := range r.Series[0].Cores {
-		r.PeakBusy = math.Max(r.PeakBusy, v)
-	}
+	r.Series = append(r.Series, series("all hosts", c.Lines, cut(total), r.BinSec))
+	r.PeakBusy = r.Series[0].Peak
 	n := len(c.hostNames)
 	if c.other >= 0 {
 		n++
@@ -94,8 +94,17 @@ func (r *Report) series(c *Collector) {
 			name = hostLabel(c.hostNames[s-1])
 		}
 		v, _, _ := c.time.Bins(s)
-		r.Series = append(r.Series, Series{Name: name, Lines: c.hostLines[s-1], Cores: cut(v)})
+		r.Series = append(r.Series, series(name, c.hostLines[s-1], cut(v), r.BinSec))
 	}
+}
+
+func series(name string, lines int64, cores []float64, binSec float64) Series {
+	s := Series{Name: name, Lines: lines, Cores: cores}
+	for _, v := range cores {
+		s.Peak = math.Max(s.Peak, v)
+		s.CoreSeconds += v * binSec
+	}
+	return s
 }
 
 // hostLabel names a host column: GNU parallel writes ":" for the local host.
