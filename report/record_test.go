@@ -95,6 +95,12 @@ func TestScanNotAJobLog(t *testing.T) {
 	if n != 1 || bad.Count != 2 || bad.FirstLine != 1 || !strings.Contains(bad.Error(), `line 1: is "hello", not the job log header`) {
 		t.Errorf("n=%d bad=%s", n, bad.Error())
 	}
+	// Empty input is not a job log either.
+	bad = BadLines{}
+	Scan(strings.NewReader(""), &bad, func(*Record) {})
+	if bad.Count != 1 || !strings.Contains(bad.Error(), "line 1: the input is empty") {
+		t.Errorf("empty: %s", bad.Error())
+	}
 	// A headerless log keeps its first record.
 	bad, n = BadLines{}, 0
 	Scan(strings.NewReader("1\th\t10\t1\t0\t0\t0\t0\ta\n"), &bad, func(*Record) { n++ })

@@ -72,6 +72,9 @@ func Scan(r io.Reader, bad *BadLines, fn func(*Record)) error {
 		}
 		torn := err == io.EOF
 		if torn && len(line) == 0 {
+			if lineNo == 1 {
+				bad.add(1, "the input is empty, without the job log header; give a file written by --joblog")
+			}
 			return nil
 		}
 		line = bytes.TrimSuffix(line, []byte("\n"))
