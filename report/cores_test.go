@@ -62,3 +62,25 @@ func TestLineCoresBadDefaults(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLineCores: the cache never changes an answer. A line is asked after
+// a first line that shares its start, and must get what a fresh parse of
+// it gives.
+func FuzzLineCores(f *testing.F) {
+	f.Add("-n4 a", "-n 4 -c2 a")
+	f.Add("-n 4 a", "-n 48 a")
+	f.Add("--urgency 5 -n4 a", "--urgency 5 a")
+	f.Add("-t 1 -c3 x", "-t 1 -c 3 x")
+	f.Add("-o x=1 -N2 a", "-o 'x -n4' a")
+	f.Fuzz(func(t *testing.T, first, second string) {
+		lc, _ := newLineCores("")
+		lc.cores([]byte(first))
+		got := lc.cores([]byte(second))
+		fresh, _ := newLineCores("")
+		fresh.cache = make(map[string]int)
+		want := fresh.cores([]byte(second))
+		if got != want {
+			t.Fatalf("after %q, %q has %d cores; alone %d", first, second, got, want)
+		}
+	})
+}
