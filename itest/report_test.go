@@ -15,12 +15,35 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/internal/testbed"
 	"github.com/fluxtaskfarm/flux/report"
 )
+
+// reportOnce builds flux-report, the program flux report runs, next to
+// the flux under test (as scripts/build does).
+var reportOnce struct {
+	sync.Once
+	err error
+}
+
+func needReportProgram(t *testing.T) {
+	t.Helper()
+	reportOnce.Do(func() {
+		build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", filepath.Join(bin, "flux-report"), "../cmd/flux-report")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
+		if err != nil {
+			reportOnce.err = fmt.Errorf("building flux-report: %v\n%s", err, out)
+		}
+	})
+	if reportOnce.err != nil {
+		t.Fatal(reportOnce.err)
+	}
+}
 
 // countColor counts the pixels of img within 3 of colour c in every channel.
 func countColor(img image.Image, c color.RGBA) int {
@@ -117,6 +140,7 @@ func decodePNG(t *testing.T, path string) image.Image {
 // TestReportOurLog: a capacitor run's job log, drawn as HTML (rendered by
 // chromium), PNG and SVG.
 func TestReportOurLog(t *testing.T) {
+	needReportProgram(t)
 	dir := t.TempDir()
 	var cmds strings.Builder
 	for i := 0; i < 8; i++ {
@@ -160,6 +184,7 @@ func TestReportOurLog(t *testing.T) {
 
 // TestReportGNUParallelLog: a log written by GNU parallel itself.
 func TestReportGNUParallelLog(t *testing.T) {
+	needReportProgram(t)
 	parallel, err := exec.LookPath("parallel")
 	if err != nil {
 		testbed.Require(t, "GNU parallel", "Debian's parallel package is not installed (scripts/test installs it)")
@@ -188,6 +213,7 @@ func TestReportGNUParallelLog(t *testing.T) {
 // TestReportHierarchyStats: flux-hierarchy's job log and --stats file feed
 // one report with a line per instance.
 func TestReportHierarchyStats(t *testing.T) {
+	needReportProgram(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "config.json"), `{"shape":"2x1"}`)
 	var cmds strings.Builder
@@ -241,6 +267,7 @@ func TestReportHierarchyStats(t *testing.T) {
 // TestReportBadInput: one-line errors and exit 2; a file that is not a job
 // log still gets a report of what could be read.
 func TestReportBadInput(t *testing.T) {
+	needReportProgram(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "notes.txt"), "shopping list\neggs\n")
 	writeFile(t, filepath.Join(dir, "mixed.log"), report.Header+"\n1\th\t1000\t2\t0\t0\t0\t0\ta\ngarbage here\n2\th\t1001\t2\t0\t0\t1\t0\tb\n")
@@ -278,6 +305,27 @@ func TestReportBadInput(t *testing.T) {
 	}
 	if r := run(t, dir, "", "flux", "report", "--help"); r.code != 0 || !strings.Contains(r.stdout, "cores available") {
 		t.Errorf("--help: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestReportProgramMissing: flux without flux-report beside it or on PATH
+// says what to do.
+func TestReportProgramMissing(t *testing.T) {
+	dir := t.TempDir()
+	lone := filepath.Join(dir, "flux")
+	if err := os.Link(filepath.Join(bin, "flux"), lone); err != nil {
+		b, _ := os.ReadFile(filepath.Join(bin, "flux"))
+		writeFile(t, lone, string(b))
+		os.Chmod(lone, 0o755)
+	}
+	// A flux-report that is a link to flux must not run flux forever.
+	os.Symlink("flux", filepath.Join(dir, "flux-report"))
+	c := exec.Command(lone, "report", "x.log", "-o", "r.html")
+	c.Env = []string{"PATH=/usr/bin:/bin"}
+	out, err := c.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "flux-report, the program that draws the report, is not next to flux nor on PATH") {
+		t.Fatalf("exit %v: %s", err, out)
 	}
 }
 
@@ -345,6 +393,7 @@ func maxRSS(t *testing.T, dir, log string) (int64, time.Duration) {
 // with the log: a million lines (FLUX_REPORT_BIG_LINES to change it; the
 // README's figure is for 10,000,000) against ten thousand.
 func TestReportMemoryBounded(t *testing.T) {
+	needReportProgram(t)
 	n := 1_000_000
 	if s := os.Getenv("FLUX_REPORT_BIG_LINES"); s != "" {
 		n, _ = strconv.Atoi(s)

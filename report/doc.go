@@ -1,7 +1,13 @@
 // Package report draws a finished run from its job log: cores busy over
 // time against the cores available, a histogram of runtimes, failures by
 // exit code and signal, the slowest lines and the totals, as one
-// self-contained HTML page, an SVG or a PNG. `flux report` is its shell.
+// self-contained HTML page, an SVG or a PNG.
+//
+// Main is the command line. It runs in a program of its own,
+// cmd/flux-report, which `flux report` executes (as Flux runs its
+// flux-<command> programs), so that gonum/plot, whose package start-up
+// parses a dozen fonts, is not linked into the flux binary that every
+// instance, broker and child of a tree starts.
 //
 // # Input
 //
