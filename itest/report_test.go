@@ -191,7 +191,7 @@ func TestReportGNUParallelLog(t *testing.T) {
 	}
 	dir := t.TempDir()
 	r := run(t, dir, "", parallel, "--will-cite", "--joblog", "par.log", "-j2",
-		"sleep 0.{}; exit $(( {} % 3 ))", ":::", "1", "2", "3", "4", "5", "6")
+		"sleep 0.{}; [ {} = 6 ] && kill -9 $$; exit $(( {} % 3 ))", ":::", "1", "2", "3", "4", "5", "6")
 	if r.code == 0 {
 		t.Fatalf("parallel: exit 0, want failures\n%s", r.stderr)
 	}
@@ -199,13 +199,15 @@ func TestReportGNUParallelLog(t *testing.T) {
 		t.Fatalf("GNU parallel wrote another header:\n%s", readFile(t, filepath.Join(dir, "par.log")))
 	}
 	r = run(t, dir, "", "flux", "report", "par.log", "-o", "par.html")
-	// -j2: two cores at the peak, inferred; 1,2,4,5 exit non-zero.
-	if r.code != 0 || !strings.Contains(r.stderr, "wrote par.html: 6 lines, 4 failed") || !strings.Contains(r.stderr, "of 2 cores") {
+	// -j2: two cores at the peak, inferred; 1,2,4,5 exit non-zero, 6 is killed.
+	if r.code != 0 || !strings.Contains(r.stderr, "wrote par.html: 6 lines, 5 failed") || !strings.Contains(r.stderr, "of 2 cores") {
 		t.Fatalf("report: exit %d\n%s", r.code, r.stderr)
 	}
 	page := readFile(t, filepath.Join(dir, "par.html"))
-	if !strings.Contains(page, "local (:)") && !strings.Contains(page, "inferred from the peak concurrency") {
-		t.Errorf("the page does not say how the cores were found")
+	for _, want := range []string{"local (:)", "inferred from the peak concurrency", "<td>signal 9 (SIGKILL)</td>", "<td>exit 1</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
 	}
 	checkPicture(t, "parallel's log in chromium", screenshot(t, filepath.Join(dir, "par.html"), filepath.Join(dir, "shot.png")), reportColors)
 }
