@@ -58,6 +58,7 @@ func App() *cli.App {
 			jobCommand(),
 			uriCommand(),
 			topCommand(),
+			reportCommand(),
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
