@@ -327,21 +327,20 @@ func (v *topView) draw() error {
 	lines = append(lines, fmt.Sprintf("    cores %-40s %6d running", bar(busy, cores, 24), st.Running))
 	lines = append(lines, fmt.Sprintf("    %6d complete, %6d failed (%d canceled, %d timeout), %d retried", st.Completed, st.Failed, st.Canceled, st.Timeout, st.Retried))
 	// Cores busy per rank, as many as fit on two lines.
-	row := "   "
-	shown := 0
+	rows, row, shown := 0, "   ", 0
 	for _, s := range perRank {
-		if len(row)+len(s)+2 > width {
-			if shown > 0 && len(lines) > 0 && strings.HasPrefix(lines[len(lines)-1], "    rank") {
+		if len(row)+len(s)+1 > width {
+			if rows == 1 {
 				break
 			}
 			lines = append(lines, row)
-			row = "   "
+			rows, row = rows+1, "   "
 		}
 		row += " " + s
 		shown++
 	}
 	if shown < len(perRank) {
-		row += fmt.Sprintf(" ... %d more ranks", len(perRank)-shown)
+		row += fmt.Sprintf(" ... %d more", len(perRank)-shown)
 	}
 	lines = append(lines, row)
 	uptime := "-"
@@ -384,6 +383,9 @@ func (v *topView) draw() error {
 	}
 	v.out.WriteString("\x1b[H")
 	for _, s := range lines {
+		if len(s) > width && !strings.Contains(s, "\x1b") {
+			s = s[:width] // a line that wrapped would push the job list down
+		}
 		v.out.WriteString(s)
 		v.out.WriteString("\x1b[K\r\n")
 	}
