@@ -17,8 +17,8 @@ func uriCommand() *cli.Command {
 flux-hierarchy or flux start of yours on this node runs on), or jobid:ID (a child instance that runs
 as job ID of the current instance, FLUX_URI or the one running).
 
-Unlike flux-core's flux uri, TARGET may be left out: then it is the one instance of yours running
-on this node (found in the per-user run directory, $XDG_RUNTIME_DIR/flux or $TMPDIR/flux-UID); when
+Unlike flux-core's flux uri, TARGET may be left out: then it is FLUX_URI's instance, else the one
+instance of yours running on this node (found in the per-user run directory, $XDG_RUNTIME_DIR/flux or $TMPDIR/flux-UID); when
 several run, they are listed and the exit status is 1. --list lists every running instance,
 children of a hierarchy included. URIs are local (unix sockets): --local and --remote are accepted
 and change nothing.`,
@@ -54,6 +54,11 @@ func uriAction(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		fmt.Println(uri)
+		return nil
+	}
+	if uri := os.Getenv("FLUX_URI"); uri != "" {
+		// Inside an instance: that one.
 		fmt.Println(uri)
 		return nil
 	}

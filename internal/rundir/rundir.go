@@ -127,6 +127,13 @@ func List() ([]Entry, error) {
 	}
 	var out []Entry
 	for _, n := range names {
+		if pid, ok := strings.CutSuffix(n.Name(), ".json.tmp"); ok {
+			// Left by a process that died between writing and renaming.
+			if p, err := strconv.Atoi(pid); err == nil && !alive(p) {
+				os.Remove(filepath.Join(dir, n.Name()))
+			}
+			continue
+		}
 		if !strings.HasSuffix(n.Name(), ".json") {
 			continue
 		}
