@@ -48,7 +48,6 @@ func TestParseJobID(t *testing.T) {
 		{"zzz", 0, false},
 		{"", 0, false},
 		{"ƒ", 0, false},
-		{"ƒf4fr", 0, false}, // one prefix only
 		{"0000.0000.3039", 0, false},
 		{"-1", 0, false},
 	} {
