@@ -6,9 +6,12 @@ package also works under an interpreter without msgpack, only slower.
 Both read timestamps (msgpack ext -1, Go's time.Time) as float seconds.
 """
 
+import os
 import struct
 
 try:
+    if os.environ.get("FLUX_PYTHON_NO_MSGPACK"):  # tests of the built-in codec
+        raise ImportError("FLUX_PYTHON_NO_MSGPACK is set")
     import msgpack as _mp
 
     def packb(obj):
