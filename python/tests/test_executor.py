@@ -11,6 +11,7 @@ import pytest
 
 import flux.job
 from flux.job import FluxExecutor, JobspecV1
+from conftest import wait_until
 
 
 def spec(*cmd, **kw):
@@ -186,7 +187,14 @@ def test_instance_stopping_cancels_executor_jobs(private_instance):
 
 def test_no_instance_executor():
     ex = FluxExecutor(handle_args=("local:///nonexistent/x",))
-    fut = ex.submit(spec("true"))
-    with pytest.raises(FileNotFoundError):
-        fut.result(30)
+    try:
+        fut = ex.submit(spec("true"))
+    except RuntimeError:
+        pass  # the executor thread already found no instance
+    else:
+        with pytest.raises(FileNotFoundError):
+            fut.result(30)
+    assert wait_until(ex._broken.is_set)
+    with pytest.raises(RuntimeError, match="broken"):
+        ex.submit(spec("true"))
     ex.shutdown()
