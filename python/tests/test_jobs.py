@@ -208,3 +208,21 @@ def test_fallback_codec(flux_bin, instance):
     out = subprocess.run([flux_bin, "python", "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[:2] == ["task(s) exited with exit code 4", "4"]
+
+
+def test_lost_instance_fails_wait_and_event_watch(private_instance):
+    h = flux.Flux(private_instance.uri)
+    jid = flux.job.submit(h, spec("sleep", "60"), waitable=True)
+    flux.job.event_wait(h, jid, "start")
+    watcher = flux.job.event_watch_async(h, jid)
+    for _ in range(6):  # submit ... start
+        watcher.get_event()
+    import threading  # pylint: disable=import-outside-toplevel
+
+    threading.Timer(0.3, private_instance.kill).start()
+    with pytest.raises(OSError):
+        flux.job.wait(h, jid)
+    with pytest.raises(OSError):
+        watcher.get_event()
+    with pytest.raises(OSError):
+        flux.job.submit(h, spec("true"))

@@ -32,7 +32,7 @@ from flux.eventlog import EventLogEvent
 from flux.job import _outcome, _wire_jobspec
 from flux.job.event import MAIN_EVENTS, JobException, event_watch_async
 from flux.job.JobID import JobID
-from flux.job.submit import request_for
+from flux.job.submit import refusal, request_for
 
 _LOG = logging.getLogger(__name__)
 
@@ -358,7 +358,7 @@ class _ExecutorThread(threading.Thread):
                                         note="unsatisfiable request: " + why)
                     job.future.set_exception(JobException(ev))
                 else:
-                    job.future.set_exception(OSError(errno.EINVAL, why))
+                    job.future.set_exception(refusal(why))
                 continue
             self._known(job, jid)
 

@@ -26,6 +26,13 @@ def request_for(jobspec, urgency=constants.FLUX_JOB_URGENCY_DEFAULT):
     return job, env
 
 
+def refusal(why):
+    """The OSError for a job the instance refused: EAGAIN when its queue is
+    full (retry later), else EINVAL."""
+    why = why or "the instance refused the job"
+    return OSError(errno.EAGAIN if "queue is full" in why else errno.EINVAL, why)
+
+
 class SubmitFuture(Future):
     """The future of submit_async(): ``get_id()`` is the JobID."""
 
@@ -37,7 +44,7 @@ class SubmitFuture(Future):
         ids = (payload or {}).get("ids") or [0]
         errs = (payload or {}).get("errs") or [""]
         if not ids[0]:
-            return OSError(errno.EINVAL, errs[0] or "the instance refused the job")
+            return refusal(errs[0])
         if self._waitable:
             self._flux._waitable_add(ids[0])
         return JobID(ids[0])
