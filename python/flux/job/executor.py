@@ -30,7 +30,8 @@ from flux import constants
 from flux.core.handle import Flux
 from flux.eventlog import EventLogEvent
 from flux.job import _outcome, _wire_jobspec
-from flux.job.event import MAIN_EVENTS, JobException, event_watch_async
+from flux.future import _NOTHING
+from flux.job.event import MAIN_EVENTS, JobEventWatchFuture, JobException
 from flux.job.JobID import JobID
 from flux.job.submit import refusal, request_for
 
@@ -415,20 +416,7 @@ class _ExecutorThread(threading.Thread):
             fut.set_exception(exc)
             return
         self._attached.add(fut)
-        watch = event_watch_async(self._h, jobid)
-        inbox = self.inbox
-
-        def pump():
-            try:
-                while True:
-                    ev = watch.get_event()
-                    inbox.put(("attach-event", fut, ev))
-                    if ev is None:
-                        return
-            except BaseException as exc:  # pylint: disable=broad-except
-                inbox.put(("attach-event", fut, exc))
-
-        threading.Thread(target=pump, name="flux-attach", daemon=True).start()
+        _ForwardingWatch(self._h, jobid, self.inbox, fut)._begin()
 
     def _on_attach_event(self, fut, ev):
         if isinstance(ev, BaseException):
@@ -472,6 +460,22 @@ class _ExecutorThread(threading.Thread):
                 break
             if package.future.set_running_or_notify_cancel():
                 package.future.set_exception(OSError(exc.errno, exc.strerror))
+
+
+class _ForwardingWatch(JobEventWatchFuture):
+    """An event watch whose events go straight to an executor thread's
+    inbox (from the reader thread; the put never blocks), so attach() costs
+    no thread of its own."""
+
+    def __init__(self, flux_handle, jobid, inbox, future):
+        super().__init__(flux_handle, jobid)
+        self._inbox, self._future = inbox, future
+
+    def _fulfill(self, value=None, exc=None, final=True):
+        if exc is not None:
+            self._inbox.put(("attach-event", self._future, exc))
+        else:
+            self._inbox.put(("attach-event", self._future, None if value is _NOTHING else value))
 
 
 def watch_id(fut):
