@@ -92,3 +92,10 @@ def test_wait_for_timeout(h):
     with pytest.raises(TimeoutError):
         fut.wait_for(0.05)
     fut.stop()
+
+
+def test_event_subscribe_send_recv(h):
+    h.event_subscribe("mytopic")
+    h.event_send("mytopic.x", {"k": 1}).get()
+    ev = h.event_recv(timeout=10)
+    assert ev["topic"] == "mytopic.x" and ev["payload"] == {"k": 1}

@@ -132,7 +132,7 @@ class Flux:
         for hook in list(self._event_hooks()):
             hook(ev)
         with self._event_cond:
-            if not self._hooks or self._keep_events:
+            if self._keep_events:  # only what the user subscribed to is queued
                 self._events.append(ev)
                 while len(self._events) > 65536:  # bounded: the oldest go first
                     self._events.popleft()
