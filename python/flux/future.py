@@ -104,9 +104,9 @@ class Future:
             raise OSError(errno.EINVAL, "future has no Flux handle to run its callback")
         with self._cond:
             self._then = (callback, args, kwargs)
-            ready = bool(self._items)
+            ready = len(self._items)  # one call per value already here
         self._flux._watch(self)
-        if ready:
+        for _ in range(ready):
             self._flux._ready(self)
         return self
 
@@ -121,8 +121,10 @@ class Future:
         self._fulfill(_NOTHING, None, final=True)
 
     def _done(self):
+        """The final value has arrived (the reactor stops watching once its
+        callback has been called for it)."""
         with self._cond:
-            return self._ended and len(self._items) <= 1
+            return self._ended
 
     def _run_then(self):
         then = self._then

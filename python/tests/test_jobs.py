@@ -226,3 +226,24 @@ def test_lost_instance_fails_wait_and_event_watch(private_instance):
         watcher.get_event()
     with pytest.raises(OSError):
         flux.job.submit(h, spec("true"))
+
+
+def test_async_callbacks_in_the_reactor(h):
+    """The callback style (RADICAL-Pilot's): submit_async().then(),
+    event_watch_async().then(), h.reactor_run()."""
+    seen = {}
+
+    def on_event(fut, jid):
+        ev = fut.get_event()
+        seen.setdefault(jid, []).append(None if ev is None else ev.name)
+
+    def on_submit(fut):
+        jid = fut.get_id()
+        flux.job.event_watch_async(fut.get_flux(), jid).then(on_event, jid)
+
+    for _ in range(3):
+        flux.job.submit_async(h, spec("true")).then(on_submit)
+    assert h.reactor_run() == 0
+    assert len(seen) == 3
+    for names in seen.values():
+        assert names[0] == "submit" and names[-2:] == ["clean", None] and "finish" in names

@@ -167,32 +167,33 @@ class Flux:
     def _ready(self, fut):
         with self._cb_cond:
             self._ready_q.append(fut)
+            fut._deliveries = getattr(fut, "_deliveries", 0) + 1
             self._cb_cond.notify_all()
 
     def reactor_run(self, reactor=None, flags=0):  # pylint: disable=unused-argument
-        """Run ``then()`` callbacks as their futures become ready, until no
-        future with a callback is left or reactor_stop() is called.
-        Returns the number of callbacks still active (0 when done)."""
+        """Run ``then()`` callbacks, once per value that arrives (a stream's
+        last call sees its end), until no future with a callback is left or
+        reactor_stop() is called. Returns the number still active (0 when
+        all are done)."""
         self._stop = False
         while True:
             with self._cb_cond:
                 while not self._ready_q and self._watching and not self._stop:
+                    if self._conn.error is not None:
+                        break
                     self._cb_cond.wait(0.5)
                 if self._stop:
                     return len(self._watching)
                 if not self._ready_q:
-                    return 0
+                    return len(self._watching)
                 fut = self._ready_q.popleft()
+                fut._deliveries -= 1
             if fut not in self._watching:
                 continue
             fut._run_then()
-            if fut._done():
-                with self._cb_cond:
+            with self._cb_cond:
+                if fut._done() and fut._deliveries == 0:
                     self._watching.discard(fut)
-            elif fut.is_ready() and fut not in self._ready_q:
-                # a stream whose callback did not reset(): call it again
-                # only when more arrives
-                pass
 
     def reactor_stop(self, reactor=None):  # pylint: disable=unused-argument
         """Make reactor_run() return after the current callback."""
