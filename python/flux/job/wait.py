@@ -89,25 +89,33 @@ class JobWaitFuture:
             return self._result
         h = self._h
         st = _state(h)
+        # Requests are sent without holding _wait_cond: the reader thread
+        # takes it to record waitable submissions, and must never wait on us.
         if self._jobid != constants.FLUX_JOBID_ANY:
             jobid = int(self._jobid)
             with h._wait_cond:
                 if jobid in st["reaped"]:
                     raise _echild()
                 fut = st["jobs"].get(jobid)
-                if fut is None:
-                    fut = st["jobs"][jobid] = _attach(h, jobid)
+            if fut is None:
+                fut = _attach(h, jobid)
+                with h._wait_cond:
+                    fut = st["jobs"].setdefault(jobid, None) or fut
+                    st["jobs"][jobid] = fut
             fut.wait_for()
             self._result = self._reap(jobid, fut)
             return self._result
         with h._wait_cond:
             if not st["jobs"]:
                 raise _echild("there are no more waitable jobs")
-            for jobid, fut in list(st["jobs"].items()):
-                if fut is None:
-                    st["jobs"][jobid] = _attach(h, jobid)
+            todo = [j for j, f in st["jobs"].items() if f is None]
+        started = {j: _attach(h, j) for j in todo}
+        with h._wait_cond:
+            for jobid, fut in started.items():
+                if st["jobs"].get(jobid, 0) is None:
+                    st["jobs"][jobid] = fut
             while True:
-                ready = [(j, f) for j, f in st["jobs"].items() if f.is_ready()]
+                ready = [(j, f) for j, f in st["jobs"].items() if f is not None and f.is_ready()]
                 if ready:
                     break
                 if not st["jobs"]:
