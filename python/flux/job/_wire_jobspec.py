@@ -140,6 +140,9 @@ def translate(spec):
         job["output"] = out["path"]
         if out.get("label"):
             job["label"] = True
+    err = (options.get("output") or {}).get("stderr") or {}
+    if err.get("type") == "file" and isinstance(err.get("path"), str):
+        job["error"] = err["path"]  # stderr's own file (instances that know the key)
     pmi = options.get("pmi")
     if pmi is not None:
         job["pmi"] = "off" if pmi in ("off", "none", False) else "on"

@@ -303,6 +303,8 @@ class _ExecutorThread(threading.Thread):
         urgency = kwargs.get("urgency", constants.FLUX_JOB_URGENCY_DEFAULT)
         job, env = request_for(kwargs["jobspec"], urgency)
         flags = constants.FLUX_JOB_WAITABLE if kwargs.get("waitable") else 0
+        if flags:
+            job["flags"] = "waitable"
         return job, env, urgency, flags
 
     def _send(self, batch):

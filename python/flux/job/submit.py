@@ -65,6 +65,8 @@ def submit_async(flux_handle, jobspec, urgency=constants.FLUX_JOB_URGENCY_DEFAUL
     ``get_id()`` is the job's ID. ``jobspec`` is a Jobspec or its JSON;
     a bad one raises OSError(EINVAL) or TypeError here."""
     job, env = request_for(jobspec, urgency)
+    if waitable:
+        job["flags"] = "waitable"  # for instances that keep the flag (flux job wait)
     env_list = _wire_jobspec.env_list(env) if env is not None else []
     fut = SubmitFuture(flux_handle, waitable)
     return flux_handle._call("job.submit", {"env": env_list, "jobs": [job]}, future=fut)
