@@ -338,9 +338,8 @@ class _ExecutorThread(threading.Thread):
             from flux._wire import response_error  # pylint: disable=import-outside-toplevel
 
             exc = response_error(msg)
-            if msg.get("errnum") == errno.ENOENT and "same_env" in (msg.get("errstr") or ""):
-                self._env_sent = None
         if exc is not None:
+            self._env_sent = None  # the instance may not have the environment: send it again
             for c in cookies:
                 job = self._jobs.pop(c, None)
                 if job is not None:
