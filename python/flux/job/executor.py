@@ -52,25 +52,29 @@ class FluxExecutorFuture(concurrent.futures.Future):
 
     def __init__(self, owning_thread_id, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The future's own condition (an RLock) guards the fields below, but
+        # is never notified by them: concurrent.futures' result() takes any
+        # wake-up as the end of its wait. The job ID has its own Event.
         self._owning_thread_id = owning_thread_id
         self._jobid = None
         self._jobid_exc = None
+        self._jobid_set = False
         self._jobid_event = threading.Event()
         self._jobid_callbacks = []
-        self._event_lock = threading.RLock()
         self._events_occurred = None  # name -> [(ts, ctx)], made on first event
         self._event_callbacks = None  # name -> [callback]
 
     # -- job ID ----------------------------------------------------------
 
     def _set_jobid(self, jobid, exc=None):
-        if self._jobid_event.is_set():
-            raise RuntimeError("invalid state: jobid already set")
-        self._jobid, self._jobid_exc = jobid, exc
+        with self._condition:
+            if self._jobid_set:
+                raise RuntimeError("invalid state: jobid already set")
+            self._jobid, self._jobid_exc, self._jobid_set = jobid, exc, True
+            callbacks = list(self._jobid_callbacks) if exc is None else ()
         self._jobid_event.set()
-        if exc is None:
-            for cb in self._jobid_callbacks:
-                self._invoke(cb)
+        for cb in callbacks:
+            self._invoke(cb)
 
     def jobid(self, timeout=None):
         """The job's ID (a JobID), once submitted; TimeoutError after
@@ -84,9 +88,9 @@ class FluxExecutorFuture(concurrent.futures.Future):
     def add_jobid_callback(self, callback):
         """Call ``callback(future)`` once the job ID is known (at once if it
         is). Returns self."""
-        with self._event_lock:
+        with self._condition:
             self._jobid_callbacks.append(callback)
-            known = self._jobid_event.is_set() and self._jobid_exc is None
+            known = self._jobid_set and self._jobid_exc is None
         if known:
             self._invoke(callback)
         return self
@@ -112,7 +116,7 @@ class FluxExecutorFuture(concurrent.futures.Future):
         return super().exception(timeout)
 
     def set_exception(self, exception):
-        if not self._jobid_event.is_set():
+        if not self._jobid_set:
             self._set_jobid(None, exception)
         return super().set_exception(exception)
 
@@ -121,7 +125,7 @@ class FluxExecutorFuture(concurrent.futures.Future):
         if self.cancelled():
             return True
         cancelled = super().cancel(*args, **kwargs)
-        if cancelled and not self._jobid_event.is_set():
+        if cancelled and not self._jobid_set:
             self._set_jobid(None, concurrent.futures.CancelledError())
         return cancelled
 
@@ -132,7 +136,7 @@ class FluxExecutorFuture(concurrent.futures.Future):
         ``event`` (one of EVENTS), also for ones that already occurred."""
         if event not in self.EVENTS:
             raise ValueError(event)
-        with self._event_lock:
+        with self._condition:
             if self._event_callbacks is None:
                 self._event_callbacks = collections.defaultdict(list)
             self._event_callbacks[event].append(callback)
@@ -148,7 +152,7 @@ class FluxExecutorFuture(concurrent.futures.Future):
     def _record(self, name, ts, ctx):
         if name not in self.EVENTS:
             raise ValueError(name)
-        with self._event_lock:
+        with self._condition:
             if self._events_occurred is None:
                 self._events_occurred = collections.defaultdict(list)
             self._events_occurred[name].append((ts, ctx))
@@ -366,7 +370,7 @@ class _ExecutorThread(threading.Thread):
 
     def _known(self, job, jid):
         fut = job.future
-        if fut._jobid_event.is_set():
+        if fut._jobid_set:
             return
         fut._set_jobid(JobID(jid))
         for ev in _outcome.submit_events(job.t_submit, job.urgency, job.flags):
@@ -430,7 +434,7 @@ class _ExecutorThread(threading.Thread):
         if ev is None:
             self._attached.discard(fut)
             return
-        if ev.name == "submit" and not fut._jobid_event.is_set():
+        if ev.name == "submit" and not fut._jobid_set:
             fut._set_jobid(JobID(watch_id(fut)))
         fut._set_event(ev)
         if fut.done():
