@@ -247,3 +247,17 @@ def test_async_callbacks_in_the_reactor(h):
     assert len(seen) == 3
     for names in seen.values():
         assert names[0] == "submit" and names[-2:] == ["clean", None] and "finish" in names
+
+
+def test_job_output(h):
+    jid = flux.job.submit(h, spec("sh", "-c", "echo one; echo two; echo oops >&2", num_tasks=1))
+    out = flux.job.job_output(h, jid)
+    assert out.stdout == "one\ntwo\n" and out.stderr == "oops\n" and out.log == ""
+    assert list(flux.job.output_watch_lines(h, jid)) == [("stdout", "one"), ("stdout", "two"), ("stderr", "oops")]
+    with pytest.raises(FileNotFoundError):
+        flux.job.job_output(h, 2**62 + 7)
+    running = flux.job.submit(h, spec("sleep", "60"))
+    flux.job.event_wait(h, running, "start")
+    with pytest.raises(FileNotFoundError):
+        flux.job.job_output(h, running, nowait=True)
+    flux.job.cancel(h, running)

@@ -18,6 +18,7 @@ from flux.job.event import (
     event_watch_async,
 )
 from flux.job.executor import FluxExecutor, FluxExecutorFuture
+from flux.job.output import JobOutput, job_output, output_watch, output_watch_lines
 
 __all__ = [
     "Jobspec", "JobspecV1", "validate_jobspec", "JobID", "id_encode", "id_parse", "cancel", "cancel_async",
@@ -25,5 +26,5 @@ __all__ = [
     "JobList", "get_job", "job_list", "job_list_id", "job_list_inactive", "JobWaitResult", "result",
     "result_async", "wait", "wait_async", "wait_get_status", "MAIN_EVENTS", "EventLogEvent",
     "JobEventWatchFuture", "JobException", "event_wait", "event_watch", "event_watch_async", "FluxExecutor",
-    "FluxExecutorFuture",
+    "FluxExecutorFuture", "JobOutput", "job_output", "output_watch", "output_watch_lines",
 ]
