@@ -99,3 +99,10 @@ def test_event_subscribe_send_recv(h):
     h.event_send("mytopic.x", {"k": 1}).get()
     ev = h.event_recv(timeout=10)
     assert ev["topic"] == "mytopic.x" and ev["payload"] == {"k": 1}
+
+
+def test_attr_get(h):
+    assert h.attr_get("size") == "1" and h.attr_get("rank") == "0"
+    assert h.attr_get("local-uri") == h.uri and h.get_rank() == 0
+    with pytest.raises(FileNotFoundError):
+        h.attr_get("no-such-attribute")

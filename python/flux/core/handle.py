@@ -219,8 +219,11 @@ class Flux:
         return 0
 
     def attr_get(self, attr_name):
-        """The few broker attributes a client can know: ``rank`` and
-        ``local-uri``; others raise FileNotFoundError."""
+        """The broker attributes a client can know here: ``rank``, ``size``
+        (the instance's brokers), ``local-uri``, ``parent-uri`` (when it is a
+        child instance); others raise FileNotFoundError."""
+        if attr_name == "size":
+            return str(len(self._call("resource.list").get()["all"]["ranks"]))
         known = {"rank": "0", "local-uri": self.uri, "parent-uri": os.environ.get("FLUX_PARENT_URI")}
         if known.get(attr_name) is None:
             raise FileNotFoundError(errno.ENOENT, f"attribute {attr_name} is not known to this client")
