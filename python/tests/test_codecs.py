@@ -1,10 +1,17 @@
 """Seeded random checks of the two parsers the package has: job ID text and
 the built-in msgpack codec (against python3-msgpack, the reference)."""
 
+import os
 import random
 
-import msgpack
 import pytest
+
+try:
+    import msgpack
+except ImportError:  # the built-in codec still runs everything else
+    if os.environ.get("FLUX_TEST_STRICT"):
+        raise
+    msgpack = None
 
 from flux import _msgpack
 from flux.job import JobID
@@ -51,6 +58,7 @@ def _random_value(rng, depth=0):
     return {f"k{i}": _random_value(rng, depth + 1) for i in range(rng.choice([0, 3, 20]))}
 
 
+@pytest.mark.skipif(msgpack is None, reason="!!! python3-msgpack is not installed: no reference to compare with")
 def test_builtin_codec_matches_msgpack():
     rng = random.Random(7)
     for _ in range(300):
