@@ -261,3 +261,27 @@ def test_job_output(h):
     with pytest.raises(FileNotFoundError):
         flux.job.job_output(h, running, nowait=True)
     flux.job.cancel(h, running)
+
+
+def test_nodes_across_brokers(flux_bin):
+    """-N2 through the API on a two-broker instance: one task per broker."""
+    from conftest import Instance  # pylint: disable=import-outside-toplevel
+
+    inst = Instance(flux_bin, size=2)
+    try:
+        h2 = flux.Flux(inst.uri)
+        jid = flux.job.submit(h2, spec("true", num_tasks=2, num_nodes=2))
+        assert flux.job.result(h2, jid).result == "COMPLETED"
+        row = flux.job.job_list_id(h2, jid).get_job()
+        assert row["ranks"] == "0,1" and row["nnodes"] == 2 and row["ntasks"] == 2
+        assert h2.attr_get("size") == "2"
+        h2.close()
+    finally:
+        inst.stop()
+
+
+def test_executor_with_a_different_environment_per_job(instance):
+    with flux.job.FluxExecutor() as ex:
+        futs = [ex.submit(spec("sh", "-c", f'test "$N" = {i}', environment=dict(os.environ, N=str(i))))
+                for i in range(60)]
+    assert [f.result() for f in futs] == [0] * 60
