@@ -10,6 +10,12 @@ the connection's reader thread, which only queues them for the executor
 thread: futures are completed, and callbacks run, on the executor thread
 (as in flux-core), never on the reader.
 
+Bounds: submit() never blocks (as flux-core's does not); queued jobspecs
+wait in the executor's deque until its thread takes them, at most BATCH per
+request; the instance refuses jobs beyond its scheduler queue (1,048,576)
+with EAGAIN, which fails those futures with OSError(EAGAIN). The inbox holds
+one wake-up at a time plus the instance's responses.
+
 Differences from flux-core, by design of this instance: jobs submitted
 through an executor are tied to its connection (as a capacitor's lines
 are): if the Python process dies, its unfinished jobs are canceled. A lost
@@ -197,10 +203,14 @@ class _ExecutorThread(threading.Thread):
         self._watcher = 0
         self._env_sent = None  # the environment last sent on the stream (SameEnv)
         self._h = None
+        self._woken = False
 
     def wake(self):
-        """Called by FluxExecutor.submit: there is new work."""
-        self.inbox.put(("wake",))
+        """Called by FluxExecutor.submit: there is new work. One wake-up is
+        queued at a time (a lost race costs at most one poll interval)."""
+        if not self._woken:
+            self._woken = True
+            self.inbox.put(("wake",))
 
     def run(self):
         try:
@@ -245,6 +255,7 @@ class _ExecutorThread(threading.Thread):
                 item = self.inbox.get(timeout=self._poll)
             except queue.Empty:
                 item = None
+            self._woken = False
             while item is not None:
                 self._handle(item)
                 try:
