@@ -106,3 +106,13 @@ def test_attr_get(h):
     assert h.attr_get("local-uri") == h.uri and h.get_rank() == 0
     with pytest.raises(FileNotFoundError):
         h.attr_get("no-such-attribute")
+
+
+def test_event_recv_gets_only_subscribed_topics(h):
+    import flux.job  # pylint: disable=import-outside-toplevel
+
+    h.event_subscribe("other")
+    jid = flux.job.submit(h, flux.job.JobspecV1.from_command(["true"]))
+    list(flux.job.event_watch(h, jid))  # subscribes this handle to job.state internally
+    h.event_send("other.topic").get()
+    assert h.event_recv(timeout=10)["topic"] == "other.topic"

@@ -2,6 +2,7 @@
 
 import collections
 import errno
+import fnmatch
 import json
 import os
 import threading
@@ -99,7 +100,8 @@ class Flux:
         """Receive events whose topic starts with ``topic`` (flux-core
         matches by prefix) or matches it as a glob."""
         pattern = topic if any(c in topic for c in "*?[") else topic + "*"
-        self._keep_events = True
+        with self._event_cond:
+            self._user_patterns = tuple(self._user_patterns) + (pattern,)
         self._call("event.subscribe", {"patterns": [pattern]}).get()
 
     def event_unsubscribe(self, topic):  # pylint: disable=unused-argument
@@ -132,14 +134,16 @@ class Flux:
         for hook in list(self._event_hooks()):
             hook(ev)
         with self._event_cond:
-            if self._keep_events:  # only what the user subscribed to is queued
+            # only what the user subscribed to is queued (event_watch's own
+            # job.state subscription is not)
+            if any(fnmatch.fnmatchcase(ev["topic"], p) for p in self._user_patterns):
                 self._events.append(ev)
                 while len(self._events) > 65536:  # bounded: the oldest go first
                     self._events.popleft()
             self._event_cond.notify_all()
 
     _hooks = ()
-    _keep_events = False
+    _user_patterns = ()
 
     def _event_hooks(self):
         return self._hooks
