@@ -58,6 +58,7 @@ func App() *cli.App {
 			jobCommand(),
 			pythonCommand(),
 			envCommand(),
+			reportCommand(),
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
