@@ -89,3 +89,10 @@ def test_flux_core_script_runs_unchanged(flux_bin):
     out = run([flux_bin, "start", "--test-size=2", flux_bin, "python", script])
     assert out.returncode == 0, out.stderr
     assert out.stdout == COMPAT_OUT
+
+
+def test_map_reduce_example(flux_bin):
+    script = os.path.join(REPO, "python", "examples", "map_reduce.py")
+    out = run([flux_bin, "start", flux_bin, "python", script, "40"])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"sum of squares below 40: {sum(i * i for i in range(40))}\n"
