@@ -8,6 +8,7 @@ then reduce. Runs unchanged under flux-core and this project:
 
 import concurrent.futures
 import os
+import shutil
 import sys
 import tempfile
 
@@ -33,6 +34,7 @@ def main(n):
             sys.exit("reduce failed")
     with open(os.path.join(workdir, "total"), encoding="utf-8") as f:
         total = int(f.read())
+    shutil.rmtree(workdir)
     print(f"sum of squares below {n}: {total}")
     return 0 if total == sum(i * i for i in range(n)) else 1
 
