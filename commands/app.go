@@ -58,6 +58,8 @@ func App() *cli.App {
 			jobCommand(),
 			uriCommand(),
 			topCommand(),
+			pythonCommand(),
+			envCommand(),
 			reportCommand(),
 		},
 		HideHelpCommand: true,
@@ -72,6 +74,7 @@ func Main(args []string) int { return mainContext(context.Background(), args) }
 func mainContext(ctx context.Context, args []string) int {
 	args = byName(args)
 	args = normalizeShortFlags(args)
+	setupEnv()
 	err := App().RunContext(ctx, args)
 	if err == nil {
 		return 0
