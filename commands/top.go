@@ -10,9 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/capacitor"
+	"github.com/fluxtaskfarm/flux/client"
 	"github.com/fluxtaskfarm/flux/internal/rundir"
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/urfave/cli/v2"
@@ -221,7 +223,7 @@ func (v *topView) open() {
 	if err != nil || l.cursor >= len(jobs) {
 		return
 	}
-	id := strconv.FormatUint(jobs[l.cursor].ID, 10)
+	id := client.JobID(jobs[l.cursor].ID).String()
 	all, _ := rundir.List()
 	e, ok := rundir.Child(all, l.uri, jobs[l.cursor].ID)
 	if !ok {
@@ -360,16 +362,18 @@ func (v *topView) draw() error {
 	now := time.Now()
 	for i := first; i < len(jobs) && i < first+room; i++ {
 		j := jobs[i]
-		id := strconv.FormatUint(j.ID, 10)
+		id := client.JobID(j.ID).String()
 		_, inst := rundir.Child(all, l.uri, j.ID)
 		name := j.Name
 		if inst {
 			name += " *"
 		}
 		nn := strings.Count(j.Ranks, ",") + 1
-		s := fmt.Sprintf("%12s  R %6d %6d %8s %s", id, j.Req.Tasks, nn, fmtDuration(now.Sub(j.Start)), name)
-		if len(s) > width {
-			s = s[:width]
+		// Padded by characters: the f58 id starts with a two-byte "ƒ".
+		id = strings.Repeat(" ", max(0, 12-utf8.RuneCountInString(id))) + id
+		s := fmt.Sprintf("%s  R %6d %6d %8s %s", id, j.Req.Tasks, nn, fmtDuration(now.Sub(j.Start)), name)
+		if r := []rune(s); len(r) > width {
+			s = string(r[:width])
 		}
 		switch {
 		case i == l.cursor && v.color && inst:
@@ -383,8 +387,8 @@ func (v *topView) draw() error {
 	}
 	v.out.WriteString("\x1b[H")
 	for _, s := range lines {
-		if len(s) > width && !strings.Contains(s, "\x1b") {
-			s = s[:width] // a line that wrapped would push the job list down
+		if r := []rune(s); len(r) > width && !strings.Contains(s, "\x1b") {
+			s = string(r[:width]) // a line that wrapped would push the job list down
 		}
 		v.out.WriteString(s)
 		v.out.WriteString("\x1b[K\r\n")
