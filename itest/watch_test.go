@@ -80,7 +80,8 @@ func TestWatchFromAnotherShell(t *testing.T) {
 	// sleeps keep the farm running while we look.
 	flakyScript(t, dir, 2)
 	f := writeFile(t, filepath.Join(dir, "cmds"), "--retries 1 sh flaky.sh count\nsleep 30\n")
-	farm := background(t, dir, rundir, "flux-capacitor", "--command_file", f)
+	// -j 1: the sleep starts after the flaky line's retry, whatever the cores.
+	farm := background(t, dir, rundir, "flux-capacitor", "-j", "1", "--command_file", f)
 
 	var uri string
 	waitFor(t, "flux uri to find the farm", func() bool {
@@ -95,8 +96,7 @@ func TestWatchFromAnotherShell(t *testing.T) {
 	waitFor(t, "flux jobs --stats to show the running lines and the retry", func() bool {
 		r := inRundir(t, dir, rundir, nil, "flux", "jobs", "--stats")
 		stats = r.stdout
-		// The first attempt failed, the retry completed (on the second
-		// core), the sleep runs.
+		// The first attempt failed, the retry completed, the sleep runs.
 		return r.code == 0 && statsRE.MatchString(stats)
 	})
 	if !strings.Contains(stats, "sleep 30") {
