@@ -437,7 +437,7 @@ func (r *runner) forget(p *pending) {
 // retry runs a failed line again: at once, or after --retry-delay.
 func (r *runner) retry(p *pending) {
 	if r.cfg.RetryDelay <= 0 {
-		r.queue = append(r.queue, p)
+		r.queueFront(p)
 		return
 	}
 	p.due = time.Now().Add(r.cfg.RetryDelay)
@@ -448,13 +448,26 @@ func (r *runner) retry(p *pending) {
 func (r *runner) retryDue(now time.Time) {
 	n := 0
 	for n < len(r.delayed) && !r.delayed[n].due.After(now) {
-		r.queue = append(r.queue, r.delayed[n])
+		r.queueFront(r.delayed[n])
 		r.delayed[n] = nil
 		n++
 	}
 	if n > 0 {
 		r.delayed = append(r.delayed[:0], r.delayed[n:]...)
 	}
+}
+
+// queueFront puts a retry before the lines not started yet: under -j it
+// runs next, rather than after everything read so far.
+func (r *runner) queueFront(p *pending) {
+	if r.qhead > 0 {
+		r.qhead--
+		r.queue[r.qhead] = p
+		return
+	}
+	r.queue = append(r.queue, nil)
+	copy(r.queue[1:], r.queue)
+	r.queue[0] = p
 }
 
 // ended counts a final record toward --halt, and halts when the condition

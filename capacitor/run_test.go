@@ -2,6 +2,7 @@ package capacitor
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ type fakeBackend struct {
 	maxIn      int
 	attempts   map[uint64]int
 	retryField map[uint64]int // the last Jobspec.Retry seen per line
+	order      []uint64       // lines in the order they were submitted
 	status     func(line uint64, attempt int) int
 	results    chan *broker.ResultBatch
 	lost       chan error
@@ -38,6 +40,7 @@ func (f *fakeBackend) Submit(jobs []broker.Jobspec, env []string, done func(brok
 	var rb broker.ResultBatch
 	for i, j := range jobs {
 		f.attempts[j.Cookie]++
+		f.order = append(f.order, j.Cookie)
 		f.retryField[j.Cookie] = j.Retry
 		reply.IDs[i] = j.Cookie
 		now := time.Now()
@@ -112,6 +115,20 @@ func TestRunRetries(t *testing.T) {
 	}
 	if n := strings.Count(log, "\n"); n != 4 {
 		t.Errorf("job log has %d lines, want a header and one record per line:\n%s", n, log)
+	}
+}
+
+// Under -j a retry runs next, before the lines not started yet.
+func TestRunRetryFirstUnderJobs(t *testing.T) {
+	f := newFake(func(line uint64, attempt int) int {
+		if line == 1 && attempt == 1 {
+			return 1
+		}
+		return 0
+	})
+	runFake(t, f, "a\nb\nc\n", Config{Jobs: 1, Defaults: Defaults{Retries: 1}})
+	if fmt.Sprint(f.order) != "[1 1 2 3]" {
+		t.Errorf("submitted in the order %v, want [1 1 2 3]", f.order)
 	}
 }
 
