@@ -165,6 +165,9 @@ func runKillingLeaf(t *testing.T, extra ...string) (map[string][]string, string)
 	for deadline := time.Now().Add(10 * time.Second); len(victim) == 0 && time.Now().Before(deadline); {
 		time.Sleep(300 * time.Millisecond)
 		for _, pid := range pgrep(t, "--child top.1") {
+			if argv(pid)[0] != filepath.Join(bin, "flux") {
+				continue // another test run's on this machine: not ours to kill
+			}
 			switch argv(pid)[1] {
 			case "start": // flux start runs the leaf in its own process
 				victim = append(victim, pid)
