@@ -120,6 +120,16 @@ func TestWatchFromAnotherShell(t *testing.T) {
 	if r := inRundir(t, dir, rundir, nil, "flux", "jobs"); r.code != 1 || !strings.Contains(r.stderr, "pid:PID") {
 		t.Errorf("flux jobs with two farms: exit %d %q, want 1 and how to choose", r.code, r.stderr)
 	}
+	// Bad targets, and flux top without a terminal: one line each, exit 2.
+	for _, args := range [][]string{{"uri", "bogus"}, {"uri", "a", "b"}, {"top"}} {
+		r := inRundir(t, dir, rundir, nil, "flux", args...)
+		if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.HasPrefix(r.stderr, "flux "+args[0]+": ") {
+			t.Errorf("flux %v: exit %d %q, want 2 and one line", args, r.code, r.stderr)
+		}
+	}
+	if r := inRundir(t, dir, rundir, nil, "flux", "uri", "pid:1"); r.code != 1 || !strings.Contains(r.stderr, "no instance of yours runs as pid 1") {
+		t.Errorf("flux uri pid:1: exit %d %q", r.code, r.stderr)
+	}
 	// Nothing running: a clear error.
 	if r := inRundir(t, dir, filepath.Join(t.TempDir(), "none"), nil, "flux", "jobs"); r.code != 2 || !strings.Contains(r.stderr, "no instance") {
 		t.Errorf("flux jobs with nothing running: exit %d %q", r.code, r.stderr)
