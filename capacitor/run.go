@@ -448,9 +448,12 @@ func (r *runner) retry(p *pending) {
 func (r *runner) retryDue(now time.Time) {
 	n := 0
 	for n < len(r.delayed) && !r.delayed[n].due.After(now) {
-		r.queueFront(r.delayed[n])
-		r.delayed[n] = nil
 		n++
+	}
+	// Last first, so that at the queue's front they stay in their order.
+	for i := n - 1; i >= 0; i-- {
+		r.queueFront(r.delayed[i])
+		r.delayed[i] = nil
 	}
 	if n > 0 {
 		r.delayed = append(r.delayed[:0], r.delayed[n:]...)
