@@ -22,11 +22,13 @@ type execService struct {
 	upDone  []PartResult           // finished parts not yet sent up
 	upLines []OutputLine           // streamed lines not yet sent up
 	envs    map[*string][]string   // environments with this broker's FLUX_URI, by the submitted slice
+	pmiEnvs map[*string][]string   // those environments plus the PMI library's variables
+	tmpdirs map[uint64]string      // job id -> its part's directory here (pmitmp.go)
 }
 
 func newExecService(st *state) *execService {
 	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[*string][]string),
-		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int)}
+		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int), pmiEnvs: make(map[*string][]string), tmpdirs: make(map[uint64]string)}
 }
 
 // taskEnv is env with FLUX_URI naming this broker, so that a task can talk
@@ -49,11 +51,39 @@ func (x *execService) taskEnv(env []string) []string {
 	return e
 }
 
+// pmiEnv is taskEnv(env) plus the variables that point MPIs which load a
+// PMI library at ours (pmi.LibraryEnv), for tasks that get PMI. Cached per
+// environment like taskEnv, since a capacitor's MPI lines share one.
+func (x *execService) pmiEnv(env []string) []string {
+	env = x.taskEnv(env)
+	dir := pmi.LibraryDir()
+	if dir == "" {
+		return env
+	}
+	if len(env) == 0 { // nil means the launcher's own environment
+		return mergeEnv(os.Environ(), pmi.LibraryEnv(os.Environ(), dir))
+	}
+	if e, ok := x.pmiEnvs[&env[0]]; ok {
+		return e
+	}
+	if len(x.pmiEnvs) >= 64 {
+		clear(x.pmiEnvs)
+	}
+	e := mergeEnv(env, pmi.LibraryEnv(env, dir))
+	x.pmiEnvs[&env[0]] = e
+	return e
+}
+
 // start launches one part with the given environment.
 func (x *execService) start(p *ExecPart, env []string) {
 	b := x.st.b
+	if p.PMI {
+		env = mergeEnv(x.pmiEnv(env), x.partTmp(p.Job))
+	} else {
+		env = x.taskEnv(env)
+	}
 	spec := &launcher.Spec{
-		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: x.taskEnv(env), Cwd: p.Cwd,
+		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: env, Cwd: p.Cwd,
 		JobSize: p.JobSize, CoresPerTask: p.CoresPerTask, TimeLimit: p.TimeLimit,
 		OutputTemplate: p.Output, LabelIO: p.LabelIO,
 		Tasks: make([]launcher.Task, len(p.Tasks)),
@@ -168,6 +198,7 @@ func (st *state) launched(res *launcher.Result) {
 		srv.Close()
 		delete(x.pmi, res.JobID)
 	}
+	x.dropTmp(res.JobID)
 	abort := x.aborted[res.JobID]
 	delete(x.aborted, res.JobID)
 	pr := PartResult{Job: res.JobID, Rank: st.rank, Abort: abort, Outcome: Outcome{
