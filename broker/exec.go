@@ -8,6 +8,7 @@ import (
 	"github.com/fluxtaskfarm/flux/launcher"
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/pmi"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // execService runs this rank's parts of jobs, whoever placed them: rank 0's
@@ -121,15 +122,20 @@ func (x *execService) servePMI(p *ExecPart, spec *launcher.Spec) error {
 	for i, t := range p.Tasks {
 		ranks[i] = t.Rank
 	}
-	srv, err := pmi.NewServer(pmi.ServerConfig{
+	cfg := pmi.ServerConfig{
 		KVSName: fmt.Sprintf("flux-%d", job), Size: p.JobSize, Ranks: ranks, Mapping: p.Mapping, Logf: b.cfg.Logf,
-		Exchange: func(epoch int, puts map[string]string, done func(map[string]string, error)) {
-			b.calls <- func() { x.st.pmiExchange(&PMIExchange{Job: job, Epoch: epoch, Rank: rank, Puts: puts}, done) }
-		},
 		Abort: func(task, code int, msg string) {
 			b.calls <- func() { x.st.abort(&ExecAbort{Job: job, Rank: task, Code: code, Msg: msg}) }
 		},
-	})
+	}
+	if p.PMIRanks != nil && p.PMIRanks.Count() > 1 { // else every task is here: barriers need no exchange
+		jobRanks := *p.PMIRanks
+		cfg.Exchange = func(epoch int, puts map[string]string, done func(map[string]string, error)) {
+			ex := &PMIExchange{Job: job, Epoch: epoch, Rank: rank, Ranks: jobRanks, Puts: puts}
+			b.calls <- func() { x.st.pmiExchange(ex, done) }
+		}
+	}
+	srv, err := pmi.NewServer(cfg)
 	if err != nil {
 		return err
 	}
@@ -146,19 +152,15 @@ func (x *execService) servePMI(p *ExecPart, spec *launcher.Spec) error {
 	return nil
 }
 
-// pmiExchange sends a barrier's puts to rank 0 and hands back every part's.
+// pmiExchange hands a barrier's local puts to the reduction up the tree and
+// hands back every part's. A job on this broker alone (no PMIRanks, or
+// just this rank) needs no exchange.
 func (st *state) pmiExchange(ex *PMIExchange, done func(map[string]string, error)) {
-	if st.jm != nil {
-		st.jm.exchange(ex, func(kvs map[string]string) { done(kvs, nil) })
+	if ex.Ranks.Count() == 0 || (ex.Ranks.Count() == 1 && ex.Ranks.Contains(st.rank)) {
+		done(nil, nil)
 		return
 	}
-	st.call(0, topicPMIExch, ex, false, func(m *overlay.Msg, err error) {
-		var r PMIExchangeReply
-		if err == nil {
-			err = m.Decode(&r)
-		}
-		done(r.KVS, err)
-	})
+	st.pmi.contribute(ex, func(kvs map[string]string, _ msgpack.RawMessage, err error) { done(kvs, err) })
 }
 
 // abort ends a job whose task called PMI abort: this part at once, the rest
@@ -197,6 +199,7 @@ func (st *state) launched(res *launcher.Result) {
 	if srv := x.pmi[res.JobID]; srv != nil {
 		srv.Close()
 		delete(x.pmi, res.JobID)
+		x.st.pmi.drop(res.JobID)
 	}
 	x.dropTmp(res.JobID)
 	abort := x.aborted[res.JobID]

@@ -5,8 +5,13 @@
  *   libpmi_check all      every call, every error case; prints "ok rank=R"
  *   libpmi_check noinit   PMI_Init outside a job: prints "init rc=N"
  *   libpmi_check init     PMI_Init only: prints "init rc=N"
- *   libpmi_check bench    put one key, barrier, get every rank's key;
- *                         rank 0 prints "bench size=N seconds=S"
+ *   libpmi_check bench [K] K rounds (default 5) of put one key, barrier,
+ *                         get every rank's key; rank 0 prints "bench
+ *                         size=N rounds=K round=S first=S seconds=S":
+ *                         the median time of rounds 2..K (the exchange
+ *                         with every rank running), of the first round
+ *                         (which waits for the last rank to start), and
+ *                         from PMI_Init to the end
  *
  * Exit status 0 when every check passed; each failed check prints
  * "FAIL rank=R: what" and the status is 1.
@@ -36,11 +41,22 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int bench(void)
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* bench: rounds of put one key, barrier, get every rank's key of the
+ * round. The first round waits for the slowest rank to start; the later
+ * ones, with every rank running, time the key exchange itself. */
+static int bench(int rounds)
 {
     int spawned, size, rc;
     char kvs[256], key[64], val[1024], want[64];
-    double t0 = now();
+    double t0 = now(), t, times[64];
+    if (rounds < 2 || rounds > 64)
+        rounds = 5;
     if ((rc = PMI_Init(&spawned)) != PMI_SUCCESS) {
         printf("FAIL: PMI_Init rc=%d\n", rc);
         return 1;
@@ -48,19 +64,26 @@ static int bench(void)
     PMI_Get_rank(&rank);
     PMI_Get_size(&size);
     PMI_KVS_Get_my_name(kvs, sizeof kvs);
-    snprintf(key, sizeof key, "bench-%d", rank);
-    snprintf(val, sizeof val, "address-of-rank-%d", rank);
-    CHECK(PMI_KVS_Put(kvs, key, val) == PMI_SUCCESS, "put");
-    CHECK(PMI_KVS_Commit(kvs) == PMI_SUCCESS, "commit");
-    CHECK(PMI_Barrier() == PMI_SUCCESS, "barrier");
-    for (int r = 0; r < size; r++) {
-        snprintf(key, sizeof key, "bench-%d", r);
-        snprintf(want, sizeof want, "address-of-rank-%d", r);
-        CHECK(PMI_KVS_Get(kvs, key, val, sizeof val) == PMI_SUCCESS && strcmp(val, want) == 0, "get %s", key);
+    for (int k = 0; k < rounds; k++) {
+        t = now();
+        snprintf(key, sizeof key, "b%d-%d", k, rank);
+        snprintf(val, sizeof val, "address-of-rank-%d-round-%d", rank, k);
+        CHECK(PMI_KVS_Put(kvs, key, val) == PMI_SUCCESS, "put");
+        CHECK(PMI_KVS_Commit(kvs) == PMI_SUCCESS, "commit");
+        CHECK(PMI_Barrier() == PMI_SUCCESS, "barrier");
+        for (int r = 0; r < size; r++) {
+            snprintf(key, sizeof key, "b%d-%d", k, r);
+            snprintf(want, sizeof want, "address-of-rank-%d-round-%d", r, k);
+            CHECK(PMI_KVS_Get(kvs, key, val, sizeof val) == PMI_SUCCESS && strcmp(val, want) == 0, "get %s", key);
+        }
+        times[k] = now() - t;
     }
-    CHECK(PMI_Barrier() == PMI_SUCCESS, "second barrier");
-    if (rank == 0)
-        printf("bench size=%d seconds=%.6f\n", size, now() - t0);
+    if (rank == 0) {
+        double first = times[0];
+        qsort(times + 1, (size_t)(rounds - 1), sizeof times[0], cmp_double);
+        printf("bench size=%d rounds=%d round=%.6f first=%.6f seconds=%.6f\n", size, rounds,
+               times[rounds / 2], first, now() - t0);
+    }
     CHECK(PMI_Finalize() == PMI_SUCCESS, "finalize");
     return failed;
 }
@@ -73,7 +96,7 @@ int main(int argc, char **argv)
     char *big;
 
     if (strcmp(mode, "bench") == 0)
-        return bench();
+        return bench(argc > 2 ? atoi(argv[2]) : 5);
     if (strcmp(mode, "noinit") == 0 || strcmp(mode, "init") == 0) {
         rc = PMI_Init(&spawned);
         printf("init rc=%d\n", rc);
