@@ -8,7 +8,6 @@ import (
 	"github.com/fluxtaskfarm/flux/launcher"
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/pmi"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // execService runs this rank's parts of jobs, whoever placed them: rank 0's
@@ -160,7 +159,7 @@ func (st *state) pmiExchange(ex *PMIExchange, done func(map[string]string, error
 		done(nil, nil)
 		return
 	}
-	st.pmi.contribute(ex, func(kvs map[string]string, _ msgpack.RawMessage, err error) { done(kvs, err) })
+	st.pmi.contribute(ex, done, nil)
 }
 
 // abort ends a job whose task called PMI abort: this part at once, the rest

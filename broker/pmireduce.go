@@ -41,14 +41,11 @@ type pmiKey struct {
 
 // pmiRound is one barrier in progress at this broker.
 type pmiRound struct {
-	need, got int               // contributions expected from the subtree, and received
-	kvs       map[string]string // their puts, merged
-	answers   []pmiAnswer       // the contributors, answered when the set is complete
+	need, got int                               // contributions expected from the subtree, and received
+	kvs       map[string]string                 // their puts, merged
+	local     func(map[string]string, error)    // this broker's own part, if it contributed
+	children  []func(msgpack.RawMessage, error) // the children that contributed
 }
-
-// pmiAnswer gives a contributor the job's full set (or the error that it
-// cannot come); raw is the set encoded once for every child.
-type pmiAnswer func(kvs map[string]string, raw msgpack.RawMessage, err error)
 
 // pmiReducer holds the rounds in progress at this broker; the loop owns it.
 type pmiReducer struct {
@@ -85,21 +82,21 @@ func subtreeShape(me, fanout int, ranks resources.IDSet) (need int, all bool) {
 }
 
 // contribute adds one contribution to the barrier ex names: this broker's
-// own part's, or a child's merged subtree.
-func (pr *pmiReducer) contribute(ex *PMIExchange, answer pmiAnswer) {
+// own part's (local set), or a child's merged subtree (child set).
+func (pr *pmiReducer) contribute(ex *PMIExchange, local func(map[string]string, error), child func(msgpack.RawMessage, error)) {
 	st := pr.st
 	key := pmiKey{ex.Job, ex.Epoch}
 	r := pr.rounds[key]
 	if r == nil {
 		need, _ := subtreeShape(st.rank, st.fanout, ex.Ranks)
 		if need == 0 {
-			answer(nil, nil, fmt.Errorf("rank %d is not on the way to any rank of job %d (%s)", st.rank, ex.Job, ex.Ranks))
+			answerErr(local, child, fmt.Errorf("rank %d is not on the way to any rank of job %d (%s)", st.rank, ex.Job, ex.Ranks))
 			return
 		}
 		if len(pr.rounds) >= pmiRoundsMax {
 			st.b.cfg.Logf("broker: rank %d: %d PMI barriers in progress, the most it keeps; job %d's barrier %d fails",
 				st.rank, pmiRoundsMax, ex.Job, ex.Epoch)
-			answer(nil, nil, fmt.Errorf("rank %d has %d PMI barriers in progress already", st.rank, pmiRoundsMax))
+			answerErr(local, child, fmt.Errorf("rank %d has %d PMI barriers in progress already", st.rank, pmiRoundsMax))
 			return
 		}
 		r = &pmiRound{need: need, kvs: make(map[string]string, len(ex.Puts)*need)}
@@ -109,34 +106,59 @@ func (pr *pmiReducer) contribute(ex *PMIExchange, answer pmiAnswer) {
 		r.kvs[k] = v
 	}
 	r.got++
-	r.answers = append(r.answers, answer)
+	if local != nil {
+		r.local = local
+	} else {
+		r.children = append(r.children, child)
+	}
 	if r.got < r.need {
 		return
 	}
 	delete(pr.rounds, key)
 	if _, all := subtreeShape(st.rank, st.fanout, ex.Ranks); all || st.rank == 0 {
-		finish(r, r.kvs, nil)
+		// The top of the job's subtree: the set is complete here.
+		var raw msgpack.RawMessage
+		var err error
+		if len(r.children) > 0 {
+			raw, err = msgpack.Marshal(&PMIExchangeReply{KVS: r.kvs})
+		}
+		finish(r, r.kvs, raw, err)
 		return
 	}
 	up := &PMIExchange{Job: ex.Job, Epoch: ex.Epoch, Rank: st.rank, Ranks: ex.Ranks, Puts: r.kvs}
 	st.call(boot.Parent(st.rank, st.fanout), topicPMIReduce, up, false, func(m *overlay.Msg, err error) {
+		// The children get the parent's bytes as they came; only this
+		// broker's own part needs them decoded.
 		var rep PMIExchangeReply
+		var raw msgpack.RawMessage
 		if err == nil {
-			err = m.Decode(&rep)
+			raw = m.Payload
+			if r.local != nil {
+				err = m.Decode(&rep)
+			}
 		}
-		finish(r, rep.KVS, err)
+		finish(r, rep.KVS, raw, err)
 	})
 }
 
-// finish answers every contributor of r with the full set.
-func finish(r *pmiRound, kvs map[string]string, err error) {
-	var raw msgpack.RawMessage
-	if err == nil {
-		raw, err = msgpack.Marshal(&PMIExchangeReply{KVS: kvs})
+// finish answers every contributor of r: the local part with the set, the
+// children with its encoding.
+func finish(r *pmiRound, kvs map[string]string, raw msgpack.RawMessage, err error) {
+	if r.local != nil {
+		r.local(kvs, err)
 	}
-	for _, a := range r.answers {
-		a(kvs, raw, err)
+	for _, c := range r.children {
+		c(raw, err)
 	}
+}
+
+// answerErr refuses one contribution.
+func answerErr(local func(map[string]string, error), child func(msgpack.RawMessage, error), err error) {
+	if local != nil {
+		local(nil, err)
+		return
+	}
+	child(nil, err)
 }
 
 // request takes a child's merged contribution.
@@ -147,7 +169,7 @@ func (pr *pmiReducer) request(from endpoint, m *overlay.Msg) {
 		st.respondErr(from, m, syscall.EPROTO, "pmi.reduce: "+err.Error())
 		return
 	}
-	pr.contribute(&ex, func(_ map[string]string, raw msgpack.RawMessage, err error) {
+	pr.contribute(&ex, nil, func(raw msgpack.RawMessage, err error) {
 		if err != nil {
 			st.respondErr(from, m, syscall.EIO, "pmi.reduce: "+err.Error())
 			return
@@ -162,7 +184,7 @@ func (pr *pmiReducer) drop(job uint64) {
 	for key, r := range pr.rounds {
 		if key.job == job {
 			delete(pr.rounds, key)
-			finish(r, nil, fmt.Errorf("job %d's part on rank %d ended before barrier %d", job, pr.st.rank, key.epoch))
+			finish(r, nil, nil, fmt.Errorf("job %d's part on rank %d ended before barrier %d", job, pr.st.rank, key.epoch))
 		}
 	}
 }

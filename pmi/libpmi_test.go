@@ -154,7 +154,7 @@ func TestLibPMIBenchMode(t *testing.T) {
 			t.Errorf("task %d: %v\n%s", i, errs[i], outs[i])
 		}
 	}
-	if !strings.Contains(outs[0], "bench size=4 seconds=") {
+	if !strings.Contains(outs[0], "bench size=4 rounds=5 round=") {
 		t.Errorf("rank 0 printed %q", outs[0])
 	}
 }
