@@ -21,24 +21,35 @@ type execService struct {
 	aborted map[uint64]int         // job id -> PMI abort code of a part running here
 	upDone  []PartResult           // finished parts not yet sent up
 	upLines []OutputLine           // streamed lines not yet sent up
-	envs    map[*string][]string   // environments with this broker's FLUX_URI, by the submitted slice
-	pmiEnvs map[*string][]string   // those environments plus the PMI library's variables
+	envs    map[*string][]string   // environments with this broker's FLUX_URI and the PMI library, by the submitted slice
+	ownEnv  []string               // the same for jobs with no environment (the launcher's own)
 	tmpdirs map[uint64]string      // job id -> its part's directory here (pmitmp.go)
 }
 
 func newExecService(st *state) *execService {
 	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[*string][]string),
-		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int), pmiEnvs: make(map[*string][]string), tmpdirs: make(map[uint64]string)}
+		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int), tmpdirs: make(map[uint64]string)}
 }
 
 // taskEnv is env with FLUX_URI naming this broker, so that a task can talk
 // to the instance it runs in (flux submit, a nested flux-capacitor) on its
-// own host. A capacitor's jobs share one environment, so the merge is done
-// once per environment, not per task.
+// own host, and the variables that point MPIs which load a PMI library at
+// ours (pmi.LibraryEnv: FLUX_PMI_LIBRARY_PATH, LD_LIBRARY_PATH, and
+// I_MPI_PMI_LIBRARY when set). Every task gets the library, as under Flux:
+// with PMI it talks to the part's server; without (a single task, or
+// -o pmi=off) it makes the task a singleton, so an OpenMPI program runs as
+// MPICH's does. A capacitor's jobs share one environment, so the merge is
+// done once per environment, not per task.
 func (x *execService) taskEnv(env []string) []string {
-	uri := x.st.b.cfg.URI
-	if uri == "" || len(env) == 0 {
+	uri, dir := x.st.b.cfg.URI, pmi.LibraryDir()
+	if uri == "" && dir == "" {
 		return env
+	}
+	if len(env) == 0 { // nil: the launcher's own environment
+		if x.ownEnv == nil {
+			x.ownEnv = x.mergeTaskEnv(os.Environ(), uri, dir)
+		}
+		return x.ownEnv
 	}
 	if e, ok := x.envs[&env[0]]; ok {
 		return e
@@ -46,41 +57,25 @@ func (x *execService) taskEnv(env []string) []string {
 	if len(x.envs) >= 64 {
 		clear(x.envs)
 	}
-	e := mergeEnv(env, []string{"FLUX_URI=" + uri})
+	e := x.mergeTaskEnv(env, uri, dir)
 	x.envs[&env[0]] = e
 	return e
 }
 
-// pmiEnv is taskEnv(env) plus the variables that point MPIs which load a
-// PMI library at ours (pmi.LibraryEnv), for tasks that get PMI. Cached per
-// environment like taskEnv, since a capacitor's MPI lines share one.
-func (x *execService) pmiEnv(env []string) []string {
-	env = x.taskEnv(env)
-	dir := pmi.LibraryDir()
-	if dir == "" {
-		return env
+func (x *execService) mergeTaskEnv(env []string, uri, dir string) []string {
+	extra := pmi.LibraryEnv(env, dir)
+	if uri != "" {
+		extra = append(extra, "FLUX_URI="+uri)
 	}
-	if len(env) == 0 { // nil means the launcher's own environment
-		return mergeEnv(os.Environ(), pmi.LibraryEnv(os.Environ(), dir))
-	}
-	if e, ok := x.pmiEnvs[&env[0]]; ok {
-		return e
-	}
-	if len(x.pmiEnvs) >= 64 {
-		clear(x.pmiEnvs)
-	}
-	e := mergeEnv(env, pmi.LibraryEnv(env, dir))
-	x.pmiEnvs[&env[0]] = e
-	return e
+	return mergeEnv(env, extra)
 }
 
 // start launches one part with the given environment.
 func (x *execService) start(p *ExecPart, env []string) {
 	b := x.st.b
+	env = x.taskEnv(env)
 	if p.PMI {
-		env = mergeEnv(x.pmiEnv(env), x.partTmp(p.Job))
-	} else {
-		env = x.taskEnv(env)
+		env = mergeEnv(env, x.partTmp(p.Job))
 	}
 	spec := &launcher.Spec{
 		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: env, Cwd: p.Cwd,

@@ -129,16 +129,17 @@ func TestOpenMPIOneBroker(t *testing.T) {
 		t.Errorf("exit %d\nstderr:\n%s", r.code, r.stderr)
 	}
 	checkOpenMPIRuns(t, r, filepath.Join(dir, "log"), 10, nil, 2, 10)
-	// -o pmi=off: no PMI and no library, so OpenMPI runs each task as a
-	// singleton; it must not find our library either.
-	r = run(t, dir, "-n2 -o pmi=off sh -c 'echo lib=$FLUX_PMI_LIBRARY_PATH'\n-n2 sh -c 'echo lib=$FLUX_PMI_LIBRARY_PATH ld=$LD_LIBRARY_PATH'\n",
-		"flux-capacitor", "--quiet")
-	if r.code != 0 || strings.Count(r.stdout, "lib=\n") != 2 {
-		t.Errorf("-o pmi=off: exit %d, want no FLUX_PMI_LIBRARY_PATH:\n%s%s", r.code, r.stdout, r.stderr)
+	// A single task and -o pmi=off get no PMI server, but the library: it
+	// makes each task a singleton, as MPICH is without PMI.
+	r = run(t, dir, "-n1 "+prog+"\n-n2 -o pmi=off "+prog+"\n", "flux-capacitor", "--quiet")
+	if r.code != 0 || strings.Count(r.stdout, "hello rank=0 size=1 sum=0 ok") != 3 {
+		t.Errorf("singletons: exit %d, want 3 of size 1:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	libDir := filepath.Join(filepath.Dir(bin), "lib", "flux")
-	if want := "lib=" + filepath.Join(libDir, "libpmi.so") + " ld=" + libDir; strings.Count(r.stdout, want) != 2 {
-		t.Errorf("-n2: want %q twice:\n%s", want, r.stdout)
+	r = run(t, dir, "-n2 -o pmi=off sh -c 'echo lib=$FLUX_PMI_LIBRARY_PATH ld=$LD_LIBRARY_PATH'\n-n1 sh -c 'echo lib=$FLUX_PMI_LIBRARY_PATH ld=$LD_LIBRARY_PATH'\n",
+		"flux-capacitor", "--quiet")
+	if want := "lib=" + filepath.Join(libDir, "libpmi.so") + " ld=" + libDir; r.code != 0 || strings.Count(r.stdout, want) != 3 {
+		t.Errorf("want %q three times:\n%s%s", want, r.stdout, r.stderr)
 	}
 }
 

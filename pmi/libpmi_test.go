@@ -72,11 +72,12 @@ func buildLibs(t *testing.T) (libDir, check, check2 string) {
 	return libBuild.libDir, libBuild.check, libBuild.check2
 }
 
-// baseEnv is the test's environment without PMI variables.
+// baseEnv is the test's environment without PMI variables, outside any
+// job.
 func baseEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PMI_") && !strings.HasPrefix(kv, "FLUX_PMI_") {
+		if !strings.HasPrefix(kv, "PMI_") && !strings.HasPrefix(kv, "FLUX_PMI_") && !strings.HasPrefix(kv, "FLUX_JOB_ID=") {
 			env = append(env, kv)
 		}
 	}
@@ -184,6 +185,23 @@ func TestLibPMINoJob(t *testing.T) {
 	out, _ := exec.Command(check, "noinit").CombinedOutput()
 	if !strings.Contains(string(out), "PMI_FD is not set") {
 		t.Errorf("no PMI_FD: the message does not say so:\n%s", out)
+	}
+}
+
+// A task of a job started without PMI (a single-task line, -o pmi=off):
+// FLUX_JOB_ID but no PMI_FD makes it a singleton, as MPICH is on its own.
+func TestLibPMISingleton(t *testing.T) {
+	_, check, _ := buildLibs(t)
+	cmd := exec.Command(check, "singleton")
+	cmd.Env = append(baseEnv(), "FLUX_JOB_ID=ƒ2bG3oV")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ok singleton") {
+		t.Errorf("%v\n%s", err, out)
+	}
+	cmd = exec.Command(check, "singleton") // outside a job: not a singleton
+	cmd.Env = baseEnv()
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Errorf("without FLUX_JOB_ID the singleton checks passed:\n%s", out)
 	}
 }
 

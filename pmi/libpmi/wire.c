@@ -7,6 +7,12 @@
  * returns an error code and, because a PMI failure usually ends the MPI
  * program with a terse message of its own, says on stderr what went wrong.
  * FLUX_PMI_DEBUG=1 traces every line on stderr.
+ *
+ * Without PMI_FD there are two cases. Inside a job (FLUX_JOB_ID is set: a
+ * single-task line, or -o pmi=off) the task was started without PMI on
+ * purpose, and PMI_Init makes it a singleton, as MPICH does on its own:
+ * rank 0 of 1, a private key-value store, barriers that return at once.
+ * Outside any job PMI_Init fails at once with a message saying so.
  */
 #define _GNU_SOURCE
 #include "wire.h"
@@ -35,6 +41,13 @@ static size_t w_have;
 
 static int *w_clique_ranks;
 static int w_clique_n;
+
+/* The singleton's store: what it put, in a growing array. */
+struct w_kv {
+    char *key, *value;
+};
+static struct w_kv *w_store;
+static size_t w_nstore, w_capstore;
 
 void w_error(const char *fmt, ...)
 {
@@ -228,9 +241,28 @@ static int env_int(const char *name, int *out)
     return W_SUCCESS;
 }
 
+/* init_singleton describes a job of one task with no server. */
+static int init_singleton(void)
+{
+    w_state.singleton = 1;
+    w_state.fd = -1;
+    w_state.rank = 0;
+    w_state.size = w_state.universe = 1;
+    w_state.appnum = 0;
+    w_state.kvsname_max = 256;
+    w_state.keylen_max = 64;
+    w_state.vallen_max = 1024;
+    snprintf(w_state.kvsname, sizeof w_state.kvsname, "flux-singleton-%ld", (long)getpid());
+    if (debug())
+        fprintf(stderr, "libpmi: no PMI_FD in job %s: a singleton\n", getenv("FLUX_JOB_ID"));
+    return W_SUCCESS;
+}
+
 static int init_locked(void)
 {
     int fd, rc;
+    if (!getenv("PMI_FD") && getenv("FLUX_JOB_ID"))
+        return init_singleton();
     if (env_int("PMI_FD", &fd) || env_int("PMI_RANK", &w_state.rank) || env_int("PMI_SIZE", &w_state.size))
         return W_FAIL;
     if (w_state.size < 1 || w_state.rank >= w_state.size) {
@@ -283,7 +315,16 @@ int w_finalize(void)
 {
     int rc = W_SUCCESS;
     pthread_mutex_lock(&w_lock);
-    if (w_state.initialized) {
+    if (w_state.initialized && w_state.singleton) {
+        for (size_t i = 0; i < w_nstore; i++) {
+            free(w_store[i].key);
+            free(w_store[i].value);
+        }
+        free(w_store);
+        w_store = NULL;
+        w_nstore = w_capstore = 0;
+        w_state.initialized = w_state.singleton = 0;
+    } else if (w_state.initialized) {
         if (request("cmd=finalize\n", "finalize_ack") != W_SUCCESS || reply_rc() != 0)
             rc = W_FAIL;
         close(w_state.fd);
@@ -302,11 +343,79 @@ int w_barrier(void)
     int rc;
     if (!w_state.initialized)
         return W_ERR_INIT;
+    if (w_state.singleton)
+        return W_SUCCESS;
     pthread_mutex_lock(&w_lock);
     rc = request("cmd=barrier_in\n", "barrier_out");
     if (rc == W_SUCCESS && reply_rc() != 0) {
         w_error("the barrier failed: \"%.100s\"", w_buf);
         rc = W_FAIL;
+    }
+    pthread_mutex_unlock(&w_lock);
+    return rc;
+}
+
+/* store_put keeps a singleton's put (a second put of a key replaces it;
+ * a job of one has no one to disagree with). */
+static int store_put(const char *key, const char *value)
+{
+    int rc = W_SUCCESS;
+    pthread_mutex_lock(&w_lock);
+    for (size_t i = 0; i < w_nstore; i++)
+        if (strcmp(w_store[i].key, key) == 0) {
+            char *v = strdup(value);
+            if (!v) {
+                rc = W_ERR_NOMEM;
+            } else {
+                free(w_store[i].value);
+                w_store[i].value = v;
+            }
+            pthread_mutex_unlock(&w_lock);
+            return rc;
+        }
+    if (w_nstore == w_capstore) {
+        size_t cap = w_capstore ? 2 * w_capstore : 16;
+        struct w_kv *s = realloc(w_store, cap * sizeof *s);
+        if (!s) {
+            pthread_mutex_unlock(&w_lock);
+            return W_ERR_NOMEM;
+        }
+        w_store = s;
+        w_capstore = cap;
+    }
+    w_store[w_nstore].key = strdup(key);
+    w_store[w_nstore].value = strdup(value);
+    if (!w_store[w_nstore].key || !w_store[w_nstore].value) {
+        free(w_store[w_nstore].key);
+        free(w_store[w_nstore].value);
+        rc = W_ERR_NOMEM;
+    } else {
+        w_nstore++;
+    }
+    pthread_mutex_unlock(&w_lock);
+    return rc;
+}
+
+/* store_get reads a singleton's store; PMI_process_mapping is one node of
+ * one task. */
+static int store_get(const char *key, char *value, int len, int *vallen)
+{
+    const char *v = NULL;
+    int rc = W_SUCCESS;
+    pthread_mutex_lock(&w_lock);
+    if (strcmp(key, "PMI_process_mapping") == 0)
+        v = "(vector,(0,1,1))";
+    for (size_t i = 0; !v && i < w_nstore; i++)
+        if (strcmp(w_store[i].key, key) == 0)
+            v = w_store[i].value;
+    if (!v)
+        rc = W_FAIL;
+    else if (strlen(v) >= (size_t)len)
+        rc = W_ERR_INVALID_LENGTH;
+    else {
+        strcpy(value, v);
+        if (vallen)
+            *vallen = (int)strlen(v);
     }
     pthread_mutex_unlock(&w_lock);
     return rc;
@@ -333,6 +442,8 @@ int w_put(const char *key, const char *value)
         return W_ERR_INVALID_VAL;
     if (strlen(value) > (size_t)w_state.vallen_max)
         return W_ERR_INVALID_VAL_LENGTH;
+    if (w_state.singleton)
+        return store_put(key, value);
     n = asprintf(&line, "cmd=put kvsname=%s key=%s value=%s\n", w_state.kvsname, key, value);
     if (n < 0)
         return W_ERR_NOMEM;
@@ -359,6 +470,8 @@ int w_get(const char *key, char *value, int len, int *vallen)
         return W_ERR_INVALID_KEY_LENGTH;
     if (!value || len <= 0)
         return W_ERR_INVALID_LENGTH;
+    if (w_state.singleton)
+        return store_get(key, value, len, vallen);
     n = asprintf(&line, "cmd=get kvsname=%s key=%s\n", w_state.kvsname, key);
     if (n < 0)
         return W_ERR_NOMEM;
@@ -391,7 +504,7 @@ void w_abort(int code, const char *msg)
     for (i = 0; clean[i]; i++)
         if (clean[i] == '\n' || clean[i] == '\r' || clean[i] == '=')
             clean[i] = ' ';
-    if (!w_state.initialized) {
+    if (!w_state.initialized || w_state.singleton) {
         w_error("abort with exit code %d: %s", code, clean);
         _exit(code);
     }

@@ -22,6 +22,7 @@
 /* What PMI_Init learned; valid while w_state.initialized. */
 struct w_state {
     int initialized;
+    int singleton; /* a task of a job without PMI: size 1, a private store */
     int fd;
     int rank, size, appnum, universe;
     int kvsname_max, keylen_max, vallen_max;

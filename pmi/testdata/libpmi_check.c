@@ -5,7 +5,10 @@
  *   libpmi_check all      every call, every error case; prints "ok rank=R"
  *   libpmi_check noinit   PMI_Init outside a job: prints "init rc=N"
  *   libpmi_check init     PMI_Init only: prints "init rc=N"
- *   libpmi_check bench [K] K rounds (default 5) of put one key, barrier,
+ *   libpmi_check singleton  in a job without PMI (FLUX_JOB_ID, no PMI_FD):
+ *                         rank 0 of 1 with a private store; "ok singleton"
+ *   libpmi_check bench [K [V]]  K rounds (default 5) of put one key of V
+ *                         bytes (default 512, a business card), barrier,
  *                         get keys (every rank's in the first round, three
  *                         in the others); rank 0 prints "bench
  *                         size=N rounds=K round=S first=S seconds=S":
@@ -51,13 +54,25 @@ static int cmp_double(const void *a, const void *b)
 /* bench: rounds of put one key, barrier, get every rank's key of the
  * round. The first round waits for the slowest rank to start; the later
  * ones, with every rank running, time the key exchange itself. */
-static int bench(int rounds)
+/* card fills v with rank r's value of round k, len bytes: an address and
+ * padding, as big as an MPI's business card. */
+static void card(char *v, int len, int r, int k)
+{
+    int n = snprintf(v, (size_t)len + 1, "address-of-rank-%d-round-%d-", r, k);
+    for (; n < len; n++)
+        v[n] = 'a' + (r + n) % 26;
+    v[len] = '\0';
+}
+
+static int bench(int rounds, int vallen)
 {
     int spawned, size, rc;
-    char kvs[256], key[64], val[1024], want[64];
+    char kvs[256], key[64], val[1025], want[1025];
     double t0 = now(), t, times[64];
     if (rounds < 2 || rounds > 64)
         rounds = 5;
+    if (vallen < 32 || vallen > 1024)
+        vallen = 512;
     if ((rc = PMI_Init(&spawned)) != PMI_SUCCESS) {
         printf("FAIL: PMI_Init rc=%d\n", rc);
         return 1;
@@ -68,7 +83,7 @@ static int bench(int rounds)
     for (int k = 0; k < rounds; k++) {
         t = now();
         snprintf(key, sizeof key, "b%d-%d", k, rank);
-        snprintf(val, sizeof val, "address-of-rank-%d-round-%d", rank, k);
+        card(val, vallen, rank, k);
         CHECK(PMI_KVS_Put(kvs, key, val) == PMI_SUCCESS, "put");
         CHECK(PMI_KVS_Commit(kvs) == PMI_SUCCESS, "commit");
         CHECK(PMI_Barrier() == PMI_SUCCESS, "barrier");
@@ -78,7 +93,7 @@ static int bench(int rounds)
         for (int i = 0; i < (k == 0 ? size : 3); i++) {
             int r = k == 0 ? i : i == 0 ? (rank + 1) % size : i == 1 ? (rank + size / 2) % size : 0;
             snprintf(key, sizeof key, "b%d-%d", k, r);
-            snprintf(want, sizeof want, "address-of-rank-%d-round-%d", r, k);
+            card(want, vallen, r, k);
             CHECK(PMI_KVS_Get(kvs, key, val, sizeof val) == PMI_SUCCESS && strcmp(val, want) == 0, "get %s", key);
         }
         times[k] = now() - t;
@@ -101,7 +116,29 @@ int main(int argc, char **argv)
     char *big;
 
     if (strcmp(mode, "bench") == 0)
-        return bench(argc > 2 ? atoi(argv[2]) : 5);
+        return bench(argc > 2 ? atoi(argv[2]) : 5, argc > 3 ? atoi(argv[3]) : 512);
+    if (strcmp(mode, "singleton") == 0) {
+        int r = -1;
+        CHECK(PMI_Init(&spawned) == PMI_SUCCESS, "Init");
+        CHECK(PMI_Get_rank(&r) == PMI_SUCCESS && r == 0, "rank %d", r);
+        CHECK(PMI_Get_size(&size) == PMI_SUCCESS && size == 1, "size %d", size);
+        CHECK(PMI_Get_universe_size(&usize) == PMI_SUCCESS && usize == 1, "universe %d", usize);
+        CHECK(PMI_KVS_Get_my_name(kvs, sizeof kvs) == PMI_SUCCESS, "Get_my_name");
+        CHECK(PMI_KVS_Put(kvs, "card", "mine") == PMI_SUCCESS, "Put");
+        CHECK(PMI_KVS_Put(kvs, "card", "mine again") == PMI_SUCCESS, "Put again");
+        CHECK(PMI_Barrier() == PMI_SUCCESS, "Barrier");
+        CHECK(PMI_KVS_Get(kvs, "card", val, sizeof val) == PMI_SUCCESS && strcmp(val, "mine again") == 0, "Get %s", val);
+        CHECK(PMI_KVS_Get(kvs, "other", val, sizeof val) == PMI_FAIL, "Get missing");
+        CHECK(PMI_KVS_Get(kvs, "card", small, sizeof small) == PMI_ERR_INVALID_LENGTH, "Get into 4 bytes");
+        CHECK(PMI_Get_clique_size(&n) == PMI_SUCCESS && n == 1, "clique %d", n);
+        memset(key, 'k', 65);
+        key[65] = '\0';
+        CHECK(PMI_KVS_Put(kvs, key, "v") == PMI_ERR_INVALID_KEY_LENGTH, "Put 65-byte key");
+        CHECK(PMI_Finalize() == PMI_SUCCESS, "Finalize");
+        if (!failed)
+            printf("ok singleton\n");
+        return failed;
+    }
     if (strcmp(mode, "noinit") == 0 || strcmp(mode, "init") == 0) {
         rc = PMI_Init(&spawned);
         printf("init rc=%d\n", rc);
