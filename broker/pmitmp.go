@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // OpenMPI's shared-memory transport (btl vader) names its segment files by
@@ -17,13 +18,13 @@ import (
 // by default (os.TempDir when there is none). The directory goes when the
 // part ends.
 
-// shmRoot is where part directories are made.
-func shmRoot() string {
+// shmRoot is where part directories are made (looked up once).
+var shmRoot = sync.OnceValue(func() string {
 	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
 		return "/dev/shm"
 	}
 	return os.TempDir()
-}
+})
 
 // partTmp makes job's directory on this broker and returns the variable
 // that points OpenMPI at it (nil when it cannot be made: OpenMPI then uses

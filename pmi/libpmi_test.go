@@ -146,6 +146,41 @@ func TestLibPMI2(t *testing.T) {
 	}
 }
 
+// PMI_Get_clique_ranks reads the node's ranks from PMI_process_mapping:
+// the tasks of one node of a bigger job, several mappings.
+func TestLibPMIClique(t *testing.T) {
+	_, check, _ := buildLibs(t)
+	for _, tc := range []struct {
+		mapping string
+		size    int
+		local   []int
+		want    string
+	}{
+		{"(vector,(0,2,2))", 4, []int{2, 3}, "clique=2,3"},              // node 1 of 2, block
+		{"(vector,(0,3,1))", 3, []int{1}, "clique=1"},                   // one per node
+		{"(vector,(0,1,3),(1,1,1))", 4, []int{0, 1, 2}, "clique=0,1,2"}, // uneven nodes
+		{"(vector,(0,1,3),(1,1,1))", 4, []int{3}, "clique=3"},           // the small node
+		{"(vector,(0,2,1),(0,2,1))", 4, []int{0, 2}, "clique=0,2"},      // cyclic: node 0 twice
+		{"garbage", 2, []int{1}, "clique=1"},                            // unreadable: just itself
+		{"(vector,(0,1,1))", 3, []int{2}, "clique=2"},                   // too short: just itself
+	} {
+		srv := newServer(t, ServerConfig{KVSName: "flux-5", Size: tc.size, Ranks: tc.local, Mapping: tc.mapping})
+		f, err := srv.TaskFile(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(check, "clique")
+		cmd.ExtraFiles = []*os.File{f}
+		cmd.Env = append(baseEnv(), srv.TaskEnv(0, 3)...)
+		out, err := cmd.CombinedOutput()
+		f.Close()
+		if err != nil || !strings.Contains(string(out), fmt.Sprintf("rank=%d %s\n", tc.local[0], tc.want)) {
+			t.Errorf("mapping %s, ranks %v: %v\n%s (want %s)", tc.mapping, tc.local, err, out, tc.want)
+		}
+		srv.Close()
+	}
+}
+
 // bench mode is what scripts/bench-mpi times; it must work here.
 func TestLibPMIBenchMode(t *testing.T) {
 	_, check, _ := buildLibs(t)

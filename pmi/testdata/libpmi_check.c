@@ -5,6 +5,7 @@
  *   libpmi_check all      every call, every error case; prints "ok rank=R"
  *   libpmi_check noinit   PMI_Init outside a job: prints "init rc=N"
  *   libpmi_check init     PMI_Init only: prints "init rc=N"
+ *   libpmi_check clique   prints "rank=R clique=A,B,..." (this node's ranks)
  *   libpmi_check singleton  in a job without PMI (FLUX_JOB_ID, no PMI_FD):
  *                         rank 0 of 1 with a private store; "ok singleton"
  *   libpmi_check bench [K [V]]  K rounds (default 5) of put one key of V
@@ -137,6 +138,21 @@ int main(int argc, char **argv)
         CHECK(PMI_Finalize() == PMI_SUCCESS, "Finalize");
         if (!failed)
             printf("ok singleton\n");
+        return failed;
+    }
+    if (strcmp(mode, "clique") == 0) {
+        int ranks[64];
+        CHECK(PMI_Init(&spawned) == PMI_SUCCESS, "Init");
+        CHECK(PMI_Get_rank(&rank) == PMI_SUCCESS, "rank");
+        CHECK(PMI_Get_clique_size(&n) == PMI_SUCCESS && n > 0 && n <= 64, "clique size %d", n);
+        if (failed)
+            return 1;
+        CHECK(PMI_Get_clique_ranks(ranks, n) == PMI_SUCCESS, "clique ranks");
+        printf("rank=%d clique=", rank);
+        for (int i = 0; i < n; i++)
+            printf("%s%d", i ? "," : "", ranks[i]);
+        printf("\n");
+        PMI_Finalize();
         return failed;
     }
     if (strcmp(mode, "noinit") == 0 || strcmp(mode, "init") == 0) {
