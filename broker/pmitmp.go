@@ -39,11 +39,15 @@ func (x *execService) partTmp(job uint64) []string {
 	return []string{"OMPI_MCA_btl_vader_backing_directory=" + dir}
 }
 
-// dropTmp removes job's directory, off the loop (a crashed rank may have
-// left segment files in it).
+// dropTmp removes job's directory: empty (OpenMPI removes its segments at
+// MPI_Finalize) or holding what a crashed rank left. On the loop, so that
+// the last part's directory is gone before the broker exits; it is a
+// rmdir, or a few unlinks.
 func (x *execService) dropTmp(job uint64) {
 	if dir, ok := x.tmpdirs[job]; ok {
 		delete(x.tmpdirs, job)
-		go os.RemoveAll(dir)
+		if os.Remove(dir) != nil {
+			os.RemoveAll(dir)
+		}
 	}
 }

@@ -149,6 +149,7 @@ func TestOpenMPIAcrossBrokers(t *testing.T) {
 	prog := openMPIProgram(t)
 	withOpenMPIEnv(t)
 	dir := t.TempDir()
+	shmBefore, _ := filepath.Glob("/dev/shm/flux-*")
 	cmds := strings.Repeat("-N2 -n4 "+prog+"\n", 10) + "-N2 -n4 " + prog + " abort\n"
 	f := writeFile(t, filepath.Join(dir, "cmds"), cmds)
 	r := run(t, dir, "", "flux", "start", "--test-size=2", "flux-capacitor", "--quiet", "--joblog", "log", "--command_file", f)
@@ -161,6 +162,11 @@ func TestOpenMPIAcrossBrokers(t *testing.T) {
 	}
 	if pids := pgrep(t, prog); len(pids) > 0 {
 		t.Errorf("MPI processes left behind: %v", pids)
+	}
+	// Each part's shared-memory directory goes with the part, the aborted
+	// ones' too.
+	if shmAfter, _ := filepath.Glob("/dev/shm/flux-*"); len(shmAfter) > len(shmBefore) {
+		t.Errorf("job part directories left in /dev/shm: %v (before the run: %v)", shmAfter, shmBefore)
 	}
 }
 
