@@ -2,8 +2,11 @@ package pmi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -375,4 +378,124 @@ func TestLibraryDirFor(t *testing.T) {
 	if got, want := libraryDirFor(exe), filepath.Join(root, "lib", "flux"); got != want {
 		t.Errorf("libraryDirFor(%q) = %q, want %q", exe, got, want)
 	}
+}
+
+// fakeServer answers the PMI-1 requests of one single-rank client correctly,
+// except request number bad (counting from 0), which gets reply instead
+// (raw bytes: garbage, truncated, huge, binary). It returns when the client
+// hangs up.
+func fakeServer(c net.Conn, bad int, reply []byte) {
+	defer c.Close()
+	r := bufio.NewReaderSize(c, 1<<16)
+	kvs := map[string]string{}
+	for i := 0; ; i++ {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if i == bad {
+			if _, err := c.Write(reply); err != nil {
+				return
+			}
+			continue
+		}
+		l, err := ParseLine(strings.TrimSuffix(line, "\n"))
+		if err != nil {
+			return
+		}
+		var out string
+		switch l.Cmd() {
+		case "init":
+			out = FormatLine("response_to_init", "pmi_version", "1", "pmi_subversion", "1", "rc", "0")
+		case "get_maxes":
+			out = FormatLine("maxes", "kvsname_max", "256", "keylen_max", "64", "vallen_max", "1024")
+		case "get_appnum":
+			out = FormatLine("appnum", "appnum", "0")
+		case "get_universe_size":
+			out = FormatLine("universe_size", "size", "1")
+		case "get_my_kvsname":
+			out = FormatLine("my_kvsname", "kvsname", "flux-1")
+		case "put":
+			kvs[l["key"]] = l["value"]
+			out = FormatLine("put_result", "rc", "0", "msg", "success")
+		case "get":
+			if v, ok := kvs[l["key"]]; ok {
+				out = FormatLine("get_result", "rc", "0", "msg", "success", "value", v)
+			} else {
+				out = FormatLine("get_result", "rc", "-1", "msg", "not_found", "value", "unknown")
+			}
+		case "barrier_in":
+			out = FormatLine("barrier_out")
+		case "finalize":
+			out = FormatLine("finalize_ack", "rc", "0")
+		default:
+			return
+		}
+		if _, err := io.WriteString(c, out); err != nil {
+			return
+		}
+	}
+}
+
+// Whatever the server answers to any one request, the library returns
+// (the program exits 0, or 1 for a failed check, or 3 for a failed init)
+// within seconds: it never crashes or hangs. The C reply parser's fuzz
+// target; the seeds run with go test.
+func FuzzLibPMIReply(f *testing.F) {
+	for _, s := range []struct {
+		bad   int
+		reply string
+	}{
+		{0, "hello world\n"},
+		{0, "cmd=response_to_init pmi_ver"},
+		{1, "cmd=maxes kvsname_max=256 keylen_max=x vallen_max=1024\n"},
+		{1, "cmd=maxes kvsname_max=256 keylen_max=64 vallen_max=99999999999\n"},
+		{4, "cmd=my_kvsname kvsname=\n"},
+		{4, "cmd=my_kvsname kvsname=" + strings.Repeat("k", 300) + "\n"},
+		{5, "cmd=put_result rc=-1 msg=no\n"},
+		{6, "cmd=barrier_out rc=-1\n"},
+		{7, "cmd=get_result rc=0 msg=success value=" + strings.Repeat("v", 5000) + "\n"},
+		{7, "cmd=get_result rc=0 msg=success\n"},
+		{7, "\x00\xff\n"},
+		{7, strings.Repeat("x", 9000) + "\n"},
+		{3, "cmd=universe_size size=-5\n"},
+	} {
+		f.Add(s.bad, []byte(s.reply))
+	}
+	f.Fuzz(func(t *testing.T, bad int, reply []byte) {
+		if bad < 0 || bad > 13 || len(reply) > 20000 {
+			return
+		}
+		if (bad == 6 || bad == 9) && !bytes.Contains(reply, []byte("\n")) {
+			return // half a barrier_out: a barrier waits for the slowest rank, by design
+		}
+		_, check, _ := buildLibs(t)
+		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, theirs := os.NewFile(uintptr(fds[0]), "server"), os.NewFile(uintptr(fds[1]), "task")
+		c, err := net.FileConn(ours)
+		ours.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go fakeServer(c, bad, reply)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, check, "bench", "2", "64")
+		cmd.ExtraFiles = []*os.File{theirs}
+		// A half line and silence: the reply timeout ends the wait.
+		cmd.Env = append(baseEnv(), "PMI_FD=3", "PMI_RANK=0", "PMI_SIZE=1", "FLUX_PMI_TIMEOUT=1")
+		out, err := cmd.CombinedOutput()
+		theirs.Close()
+		c.Close()
+		if ctx.Err() != nil {
+			t.Fatalf("hung with reply %q to request %d:\n%s", reply, bad, out)
+		}
+		var ee *exec.ExitError
+		if err != nil && (!errors.As(err, &ee) || ee.ExitCode() < 0) {
+			t.Fatalf("crashed (%v) with reply %q to request %d:\n%s", err, reply, bad, out)
+		}
+	})
 }

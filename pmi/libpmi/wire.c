@@ -8,6 +8,11 @@
  * program with a terse message of its own, says on stderr what went wrong.
  * FLUX_PMI_DEBUG=1 traces every line on stderr.
  *
+ * A healthy server answers every request but barrier_in at once, so the
+ * reply to any other request must begin and end within FLUX_PMI_TIMEOUT
+ * seconds (default 60): a server that sends half a line and then nothing
+ * gets an error, not a hang. A barrier waits as long as the slowest rank.
+ *
  * Without PMI_FD there are two cases. Inside a job (FLUX_JOB_ID is set: a
  * single-task line, or -o pmi=off) the task was started without PMI on
  * purpose, and PMI_Init makes it a singleton, as MPICH does on its own:
@@ -19,6 +24,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,9 +112,20 @@ static int send_line(const char *line, size_t len)
     return W_SUCCESS;
 }
 
+/* reply_timeout_ms is FLUX_PMI_TIMEOUT in milliseconds (default 60 s). */
+static int reply_timeout_ms(void)
+{
+    const char *s = getenv("FLUX_PMI_TIMEOUT");
+    int v;
+    if (s && parse_int(s, &v) == 0 && v > 0 && v < INT_MAX / 1000)
+        return v * 1000;
+    return 60 * 1000;
+}
+
 /* recv_line reads one reply line into w_buf (NUL-terminated, without the
- * '\n') and returns its length, or -1. The bytes after it are kept. */
-static ssize_t recv_line(void)
+ * '\n') and returns its length, or -1. The bytes after it are kept. With
+ * timed, each read must come within reply_timeout_ms. */
+static ssize_t recv_line(int timed)
 {
     size_t scanned = 0;
     for (;;) {
@@ -121,6 +138,16 @@ static ssize_t recv_line(void)
         if (w_have == W_BUFSIZE) {
             w_error("the PMI server sent a line longer than %d bytes; giving up", W_BUFSIZE);
             return -1;
+        }
+        if (timed) {
+            struct pollfd p = {.fd = w_state.fd, .events = POLLIN};
+            int ms = reply_timeout_ms(), r = poll(&p, 1, ms);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r == 0) {
+                w_error("no complete reply from the PMI server in %d s (set FLUX_PMI_TIMEOUT to wait longer)", ms / 1000);
+                return -1;
+            }
         }
         ssize_t n = read(w_state.fd, w_buf + w_have, W_BUFSIZE - w_have);
         if (n < 0 && errno == EINTR)
@@ -190,7 +217,7 @@ static int request(const char *line, const char *want)
     }
     if (send_line(line, strlen(line)) != W_SUCCESS)
         return W_FAIL;
-    ssize_t n = recv_line();
+    ssize_t n = recv_line(strcmp(want, "barrier_out") != 0);
     if (n < 0)
         return W_FAIL;
     reply_len = n;
