@@ -27,7 +27,7 @@ const (
 // Topics between brokers.
 const (
 	topicHello      = "broker.hello"    // HelloRequest -> nil: a rank's resources, sent up to rank 0
-	topicLost       = "broker.lost"     // LostNotice: ranks whose link broke, sent up to rank 0
+	topicLost       = "broker.lost"     // RanksEvent: ranks whose link broke, sent up to rank 0
 	topicShutdown   = "broker.shutdown" // nil: sent down the tree when the instance stops
 	topicExecStart  = "exec.start"      // ExecStart -> ExecAck: job parts for one rank
 	topicExecKill   = "exec.kill"       // ExecKill: signal job parts on one rank
@@ -42,8 +42,12 @@ const (
 // changes, carrying every transition in it.
 const EventJobState = "job.state"
 
-// EventBrokerLost is published when ranks are lost.
-const EventBrokerLost = "broker.lost"
+// EventBrokerLost is published when ranks are lost, EventBrokerOnline
+// when a lost rank rejoins; both carry a RanksEvent.
+const (
+	EventBrokerLost   = "broker.lost"
+	EventBrokerOnline = "broker.online"
+)
 
 // Jobspec is one job as a client submits it.
 type Jobspec struct {
@@ -189,6 +193,16 @@ type ResourceReply struct {
 	Down    []int         `msgpack:"down,omitempty" json:"down,omitempty"` // lost ranks
 	Pending int           `msgpack:"pending" json:"pending"`
 	Running int           `msgpack:"running" json:"running"`
+	Status  []RankStatus  `msgpack:"status,omitempty" json:"status,omitempty"` // every rank's state, by rank
+}
+
+// RankStatus is one rank's state (online, lost, or offline while the
+// instance boots), since when (Unix seconds) and why it last changed.
+type RankStatus struct {
+	Rank  int     `msgpack:"rank" json:"rank"`
+	State string  `msgpack:"state" json:"state"`
+	Since float64 `msgpack:"since,omitempty" json:"since,omitempty"`
+	Why   string  `msgpack:"why,omitempty" json:"why,omitempty"`
 }
 
 // PingRequest and PingReply are flux ping's echo.
@@ -230,8 +244,10 @@ type JobStateEvent struct {
 	Transitions []JobTransition `msgpack:"transitions" json:"transitions"`
 }
 
-// LostEvent is the payload of a broker.lost event.
-type LostEvent struct {
+// RanksEvent names ranks and why they changed: the payload of broker.lost
+// and broker.online events, and of the broker.lost notice a broker sends up
+// to rank 0 when a child's link breaks.
+type RanksEvent struct {
 	Ranks []int  `msgpack:"ranks" json:"ranks"`
 	Why   string `msgpack:"why" json:"why"`
 }

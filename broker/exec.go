@@ -19,6 +19,7 @@ type execService struct {
 	running map[uint64]bool        // job ids with a part running here
 	pmi     map[uint64]*pmi.Server // PMI servers of the parts running here
 	aborted map[uint64]int         // job id -> PMI abort code of a part running here
+	orphans map[uint64]bool        // parts killed when the parent link broke: rank 0 ended their jobs
 	upDone  []PartResult           // finished parts not yet sent up
 	upLines []OutputLine           // streamed lines not yet sent up
 	envs    map[*string][]string   // environments with this broker's FLUX_URI, by the submitted slice
@@ -26,7 +27,8 @@ type execService struct {
 
 func newExecService(st *state) *execService {
 	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[*string][]string),
-		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int)}
+		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int),
+		orphans: make(map[uint64]bool)}
 }
 
 // taskEnv is env with FLUX_URI naming this broker, so that a task can talk
@@ -170,6 +172,10 @@ func (st *state) launched(res *launcher.Result) {
 	}
 	abort := x.aborted[res.JobID]
 	delete(x.aborted, res.JobID)
+	if x.orphans[res.JobID] {
+		delete(x.orphans, res.JobID)
+		return
+	}
 	pr := PartResult{Job: res.JobID, Rank: st.rank, Abort: abort, Outcome: Outcome{
 		Status: res.Status, ExitCode: res.ExitCode, Signal: res.Signal, TimedOut: res.TimedOut, Canceled: res.Canceled,
 		Start: res.Start, End: res.End, Stdout: res.Stdout, Stderr: res.Stderr, Err: res.Err,
@@ -183,6 +189,9 @@ func (st *state) launched(res *launcher.Result) {
 
 // line takes one streamed output line of a part running here.
 func (x *execService) line(l OutputLine) {
+	if x.orphans[l.ID] {
+		return
+	}
 	if x.st.jm != nil {
 		x.st.jm.output(&l)
 		return

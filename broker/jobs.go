@@ -143,6 +143,9 @@ func (jm *jobManager) hello(from endpoint, m *overlay.Msg) {
 		jm.st.b.cfg.Logf("broker: ignoring a bad hello from rank %d: %v", m.Src, err)
 		return
 	}
+	if jm.rejoin(from, m, &h) {
+		return
+	}
 	r := h.Resources
 	r.Rank = h.Rank
 	jm.online[h.Rank] = r
@@ -686,7 +689,8 @@ func (jm *jobManager) resources(from endpoint, m *overlay.Msg) {
 		down = append(down, r)
 	}
 	sort.Ints(down)
-	jm.st.respond(from, m, &ResourceReply{All: all, Free: free, Down: down, Pending: s.Pending(), Running: s.Running()})
+	jm.st.respond(from, m, &ResourceReply{All: all, Free: free, Down: down, Pending: s.Pending(), Running: s.Running(),
+		Status: jm.st.rankStatuses()})
 }
 
 // dropWatcher forgets a results stream whose client went away, and cancels

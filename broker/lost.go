@@ -9,7 +9,7 @@ import (
 )
 
 func (jm *jobManager) lostNotice(from endpoint, m *overlay.Msg) {
-	var n LostNotice
+	var n RanksEvent
 	if err := m.Decode(&n); err != nil {
 		return
 	}
@@ -61,8 +61,9 @@ func (jm *jobManager) ranksLost(ranks []int, why string) {
 	}
 	for _, r := range newly {
 		jm.sched.Down(r)
+		jm.st.setRank(r, rankLost, why)
 	}
-	jm.st.ev.publish(EventBrokerLost, &LostEvent{Ranks: newly, Why: why})
+	jm.st.ev.publish(EventBrokerLost, &RanksEvent{Ranks: newly, Why: why})
 }
 
 // partLost handles a part that will never report: rank refused it or is

@@ -43,6 +43,12 @@ type state struct {
 	// link exists (a child's hello can arrive first); bounded by upQueueMax.
 	upQueue []queued
 
+	// ranks is each rank's state and since when (rank 0 only; see rejoin.go).
+	ranks map[int]*rankStatus
+	// joined: this broker has had a parent link once (Ready is closed);
+	// a later one is a rejoin.
+	joined bool
+
 	stopping bool
 	forced   bool
 	deadline <-chan time.Time // the end of the shutdown grace
@@ -106,6 +112,7 @@ func newState(b *Broker) (*state, error) {
 			return nil, err
 		}
 		st.jm = jm
+		st.setRank(0, rankOnline, "")
 		for topic, h := range map[string]handler{
 			TopicSubmit:     jm.submit,
 			TopicResults:    jm.openResults,

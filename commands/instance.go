@@ -58,11 +58,30 @@ func startTestInstance(n int, attrs boot.Attrs, so sched.Options) (*broker.Insta
 	if err == nil {
 		err = key.Save(filepath.Join(dir, "key"))
 	}
+	// Every rank's listener is bound here, before boot.conf is written, and
+	// handed to its broker (rank 0's directly, the others' as an inherited
+	// file descriptor): no port is ever closed and bound again, so two
+	// ranks can never be handed the same one.
 	var eps []string
+	var lns []net.Listener
+	defer func() {
+		for _, l := range lns {
+			if l != nil && l != lns[0] {
+				l.Close()
+			}
+		}
+	}()
 	for i := 0; i < n && err == nil; i++ {
-		var port int
-		port, err = freePort()
-		eps = append(eps, fmt.Sprintf("%q", fmt.Sprintf("tcp://127.0.0.1:%d", port)))
+		var l net.Listener
+		if l, err = net.Listen("tcp", "127.0.0.1:0"); err == nil {
+			lns = append(lns, l)
+			eps = append(eps, fmt.Sprintf("%q", "tcp://"+l.Addr().String()))
+		}
+	}
+	closeRoot := func() {
+		if len(lns) > 0 {
+			lns[0].Close()
+		}
 	}
 	conf := filepath.Join(dir, "boot.conf")
 	if err == nil {
@@ -70,11 +89,13 @@ func startTestInstance(n int, attrs boot.Attrs, so sched.Options) (*broker.Insta
 			os.Getpid(), strings.Join(eps, ", "))), 0o600)
 	}
 	if err != nil {
+		closeRoot()
 		cleanup()
 		return nil, nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {
+		closeRoot()
 		cleanup()
 		return nil, nil, err
 	}
@@ -93,17 +114,28 @@ func startTestInstance(n int, attrs boot.Attrs, so sched.Options) (*broker.Insta
 		cmd := exec.Command(self, args...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-		if err := cmd.Start(); err != nil {
+		f, err := lns[rank].(*net.TCPListener).File()
+		if err == nil {
+			cmd.ExtraFiles = []*os.File{f} // fd 3 in the child
+			cmd.Env = append(os.Environ(), broker.ListenFDEnv+"=3")
+			err = cmd.Start()
+			f.Close()
+		}
+		// The child has its copy; this process needs none.
+		lns[rank].Close()
+		if err != nil {
 			killAll(procs)
+			closeRoot()
 			cleanup()
 			return nil, nil, err
 		}
 		procs = append(procs, cmd)
 	}
 	a["broker.rank"] = "0"
-	in, err := broker.Boot(broker.BootOptions{Attrs: a, Sched: so})
+	in, err := broker.Boot(broker.BootOptions{Attrs: a, Sched: so, Listener: lns[0]})
 	if err != nil {
 		killAll(procs)
+		closeRoot()
 		cleanup()
 		return nil, nil, err
 	}
@@ -111,21 +143,18 @@ func startTestInstance(n int, attrs boot.Attrs, so sched.Options) (*broker.Insta
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		in.Close(ctx)
+		// A rank the instance lost (killed, stopped, cut off) gets no
+		// broker.shutdown and may never exit by itself: the run's end does
+		// not wait for it.
+		for _, r := range in.DownRanks() {
+			if r > 0 && r <= len(procs) {
+				procs[r-1].Process.Kill()
+			}
+		}
 		waitAll(procs, 10*time.Second)
 		cleanup()
 	}
 	return in, stop, nil
-}
-
-// freePort asks the kernel for a free loopback port. Another process could
-// take it before the broker binds it; on one test host that is rare.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func killAll(procs []*exec.Cmd) {

@@ -293,8 +293,8 @@ func handshake(ctx context.Context, raw net.Conn, cfg *LinkConfig, dialer bool, 
 
 	// 4. Hello on the control stream, both ways.
 	phase = "waiting for the peer's hello"
-	cc := NewStreamConn(control)
-	bc := NewStreamConn(bulk)
+	cc := newStreamConn(control, linkSendQueueLen, linkSendQueueBytes)
+	bc := newStreamConn(bulk, linkSendQueueLen, linkSendQueueBytes)
 	closeConns := func() { cc.Close(); bc.Close() }
 	peer, err := exchangeHello(cc, cfg)
 	if err != nil {
