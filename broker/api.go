@@ -29,6 +29,7 @@ const (
 	topicHello      = "broker.hello"    // HelloRequest -> nil: a rank's resources, sent up to rank 0
 	topicLost       = "broker.lost"     // RanksEvent: ranks whose link broke, sent up to rank 0
 	topicShutdown   = "broker.shutdown" // nil: sent down the tree when the instance stops
+	topicRefused    = "broker.refused"  // RanksEvent: the parent will not take this link (sent on it, then closed)
 	topicExecStart  = "exec.start"      // ExecStart -> ExecAck: job parts for one rank
 	topicExecKill   = "exec.kill"       // ExecKill: signal job parts on one rank
 	topicExecDone   = "exec.done"       // ExecDone: finished parts, up to rank 0 (bulk stream)

@@ -231,9 +231,10 @@ func (st *state) link(le linkEvent) {
 			// let it rejoin.
 			st.gone(old)
 		default:
-			st.b.cfg.Logf("broker: rank %d: refused a second link from rank %d (from %s): its link from %s is up; "+
+			why := fmt.Sprintf("rank %d refused a second link from rank %d (from %s): its link from %s is up; "+
 				"is a second broker running with rank %d?", st.rank, p.rank, p.link.RemoteAddr(), old.link.RemoteAddr(), p.rank)
-			p.link.Close()
+			st.b.cfg.Logf("broker: %s", why)
+			st.refuseLink(p, why)
 			return
 		}
 	}

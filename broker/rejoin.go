@@ -162,3 +162,25 @@ func (jm *jobManager) downList() []int {
 	sort.Ints(down)
 	return down
 }
+
+// refuseLink tells the broker at the other end of a link this broker will
+// not take why, then closes the link: the refused broker stops with that
+// line instead of dialing again.
+func (st *state) refuseLink(p *peer, why string) {
+	m, err := overlay.NewRequest(topicRefused, &RanksEvent{Ranks: []int{p.rank}, Why: why})
+	if err == nil {
+		m.Src, m.Dst, m.Flags = int32(st.rank), int32(p.rank), overlay.FlagNoResponse
+		p.send(m, false)
+	}
+	go p.link.Close() // flushes the refusal first
+}
+
+// refusedRequest is the parent refusing this broker's link.
+func (st *state) refusedRequest(from endpoint, m *overlay.Msg) {
+	if p, ok := from.(*peer); !ok || p != st.parent {
+		return
+	}
+	var ev RanksEvent
+	_ = m.Decode(&ev)
+	st.fail(fmt.Errorf("refused: %s", ev.Why))
+}

@@ -105,6 +105,7 @@ func newState(b *Broker) (*state, error) {
 		topicExecStart:  st.exec.startRequest,
 		topicExecKill:   st.exec.killRequest,
 		topicShutdown:   st.shutdownRequest,
+		topicRefused:    st.refusedRequest,
 	}
 	if st.rank == 0 {
 		jm, err := newJobManager(st)

@@ -1,0 +1,240 @@
+package itest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// brokerPid finds the broker process of rank among the children of the
+// flux start process parent (never another test's brokers), or 0.
+func brokerPid(parent, rank int) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(parent) {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		for _, a := range strings.Split(string(cmdline), "\x00") {
+			if a == fmt.Sprintf("broker.rank=%d", rank) {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// A stopped broker stalls nothing: while rank 3 of four is SIGSTOPped, lines
+// keep starting on ranks 0-2 at (at least 0.9x) the rate they did before,
+// rank 3 is declared lost after the heartbeat timeout, its running lines end
+// as "rank 3 lost", the rest run elsewhere, every line has one record, and
+// the run ends promptly after its last line (flux start does not wait for
+// the stopped process).
+func TestStoppedBrokerStallsNothing(t *testing.T) {
+	dir := t.TempDir()
+	const n = 320
+	var lines []string
+	for i := 0; i < n; i++ {
+		lines = append(lines, `sh -c 'echo $(date +%s.%N) ${FLUX_URI##*flux-start-} >> started; sleep 0.2'`)
+	}
+	f := writeFile(t, filepath.Join(dir, "cmds"), strings.Join(lines, "\n")+"\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c := cmd(ctx, dir, nil, "flux", "start", "--test-size=4", "flux-capacitor", "--quiet", "--joblog", "log", "--command_file", f)
+	var errb strings.Builder
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var victim int
+	for deadline := time.Now().Add(10 * time.Second); victim == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		victim = brokerPid(c.Process.Pid, 3)
+	}
+	if victim == 0 {
+		c.Process.Kill()
+		c.Wait()
+		t.Fatal("rank 3's broker process never appeared")
+	}
+	time.Sleep(2500 * time.Millisecond)
+	stopped := time.Now()
+	syscall.Kill(victim, syscall.SIGSTOP)
+	defer syscall.Kill(victim, syscall.SIGKILL)
+	c.Wait()
+	ended := time.Now()
+	if code := c.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit %d, want 1 (the lines running on rank 3 failed)\nstderr:\n%s", code, errb.String())
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", victim)); err == nil {
+		if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", victim)); !strings.Contains(string(st), ") Z ") {
+			t.Errorf("the stopped broker (pid %d) outlived flux start", victim)
+		}
+	}
+
+	rows := joblog(t, filepath.Join(dir, "log"))
+	if len(rows) != n {
+		t.Fatalf("%d job log records, want %d (one per line)", len(rows), n)
+	}
+	failed := 0
+	for _, row := range rows {
+		if row[6] != "0" {
+			failed++
+		}
+	}
+	if lost := strings.Count(errb.String(), ": rank 3 lost"); lost != failed {
+		t.Errorf("%d lines failed, %d reported as 'rank 3 lost'; want the same\nstderr:\n%s", failed, lost, errb.String())
+	}
+	if !strings.Contains(errb.String(), "lost rank(s) [3]") {
+		t.Errorf("rank 3 was never declared lost:\n%s", errb.String())
+	}
+
+	// Start times of lines on ranks 0-2, before and during the stop (rank 3
+	// is declared lost about 3 s after it: heartbeats of 1 s, 3 missed).
+	var last time.Time
+	before, during := 0, 0
+	const win = 2 * time.Second
+	for _, l := range strings.Split(strings.TrimSpace(readFile(t, filepath.Join(dir, "started"))), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 2 {
+			continue
+		}
+		sec, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			continue
+		}
+		at := time.Unix(0, int64(sec*1e9))
+		if at.After(last) {
+			last = at
+		}
+		if rank := strings.Split(f[1], "-"); len(rank) < 2 || rank[1] == "3" {
+			continue
+		}
+		switch {
+		case at.After(stopped.Add(-win)) && at.Before(stopped):
+			before++
+		case !at.Before(stopped) && at.Before(stopped.Add(win)):
+			during++
+		}
+	}
+	t.Logf("lines started on ranks 0-2: %d in the %v before SIGSTOP, %d in the %v after; %d failed; run ended %v after its last line started",
+		before, win, during, win, failed, ended.Sub(last).Round(time.Millisecond))
+	if before == 0 || float64(during) < 0.9*float64(before) {
+		t.Errorf("ranks 0-2 started %d lines in the %v after rank 3 stopped, %d in the %v before; want at least 0.9x", during, win, before, win)
+	}
+	if d := ended.Sub(last); d > 2500*time.Millisecond {
+		t.Errorf("the run ended %v after its last line started (each runs 0.2 s); it waited on the stopped broker", d)
+	}
+}
+
+// A lost broker rejoins: SIGSTOPped until lost, then resumed; later killed
+// and started again by hand from the instance's boot.conf. Each time it
+// says hello again, flux resource list shows it up, and new jobs run
+// there, while the job that was running on it when it was lost stays ended.
+// Refused, each with one line, while the instance keeps running: a second
+// broker with the same rank, one with another instance's key, and one from
+// a boot.conf with another size.
+func TestLostBrokerRejoins(t *testing.T) {
+	dir := t.TempDir()
+	script := `
+set -u
+p3=$(pgrep -P $PPID -f 'broker.ran[k]=3')
+argv=$(tr '\0' '\n' < /proc/$p3/cmdline | tail -n +2 | tr '\n' ' ')
+conf=$(tr '\0' '\n' < /proc/$p3/cmdline | sed -n 's/^boot.config_file=//p')
+waitstate() { # rank state
+	for i in $(seq 100); do
+		flux resource list -v | grep -q "^$1 .* $2 " && return 0
+		sleep 0.1
+	done
+	echo "rank $1 never became $2"; flux resource list -v; exit 1
+}
+id=$(flux submit -N4 -n4 sleep 30)
+sleep 0.5
+kill -STOP $p3
+waitstate 3 lost
+flux resource list > lost.txt
+flux job attach $id > /dev/null 2> attach.txt; echo "attach rc=$?" >> attach.txt
+kill -CONT $p3
+waitstate 3 online
+flux run -N4 -n4 sh -c 'echo ${FLUX_URI##*flux-start-}' | cut -d- -f2 | sort > ranks1
+
+# a second broker with rank 3 while rank 3 is up
+timeout 20 flux $argv 2> dup.err; echo "dup rc=$?" >> dup.err
+flux run -N4 -n4 true
+
+kill -9 $p3
+waitstate 3 lost
+# another instance's key
+flux keygen otherkey
+sed 's|^key-file = .*|key-file = "'$PWD'/otherkey"|' $conf > otherkey.conf
+timeout 20 flux $(echo $argv | sed "s|$conf|$PWD/otherkey.conf|") 2> key.err; echo "key rc=$?" >> key.err
+# a boot.conf with another size
+sed 's|^tbon-endpoints = \[\(.*\)\]|tbon-endpoints = [\1, "tcp://127.0.0.1:1"]|; s|^key-file = "key"|key-file = "'$(dirname $conf)'/key"|' $conf > size.conf
+timeout 20 flux $(echo $argv | sed "s|$conf|$PWD/size.conf|") 2> size.err; echo "size rc=$?" >> size.err
+
+# the real one, started again by hand
+flux $argv 2> restarted.err &
+waitstate 3 online
+flux resource list -v > back.txt
+flux run -N4 -n4 sh -c 'echo ${FLUX_URI##*flux-start-}' | cut -d- -f2 | sort > ranks2
+`
+	r := run(t, dir, "", "flux", "start", "--test-size=4", "sh", "-c", script)
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "lost.txt")); !strings.Contains(got, "down       1") {
+		t.Errorf("flux resource list while rank 3 was lost shows no down node:\n%s", got)
+	}
+	if got := readFile(t, filepath.Join(dir, "attach.txt")); !strings.Contains(got, "rank 3 lost") || strings.Contains(got, "rc=0") {
+		t.Errorf("the job running on rank 3 when it was lost should end with 'rank 3 lost':\n%s", got)
+	}
+	for _, f := range []string{"ranks1", "ranks2"} {
+		if got := readFile(t, filepath.Join(dir, f)); got != "0\n1\n2\n3\n" {
+			t.Errorf("%s: a -N4 job after the rejoin ran on ranks %q, want 0-3", f, got)
+		}
+	}
+	if got := readFile(t, filepath.Join(dir, "back.txt")); !strings.Contains(got, "online") || strings.Contains(got, "lost") {
+		t.Errorf("after the restart, flux resource list -v:\n%s", got)
+	}
+	for _, tc := range []struct{ file, want string }{
+		{"dup.err", "is a second broker running with rank 3?"},
+		{"key.err", "failed authentication"},
+		{"size.err", "it counts 5 ranks, this instance has 4"},
+	} {
+		got := readFile(t, filepath.Join(dir, tc.file))
+		t.Logf("%s:\n%s", tc.file, got)
+		if !strings.Contains(got, tc.want) || strings.Contains(got, "rc=0") || strings.Contains(got, "rc=124") {
+			t.Errorf("%s: want a refusal saying %q and a failing exit:\n%s", tc.file, tc.want, got)
+		}
+	}
+	for _, want := range []string{"refused a second link from rank 3", "failed authentication", "refused a hello from rank 3"} {
+		if c := strings.Count(r.stderr, want); c != 1 {
+			t.Errorf("rank 0 logged %q %d times, want once:\n%s", want, c, r.stderr)
+		}
+	}
+	var rej []string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(l, "rejoined") {
+			rej = append(rej, l)
+		}
+	}
+	sort.Strings(rej)
+	if len(rej) < 2 {
+		t.Errorf("rank 0 logged %d rejoins, want 2:\n%s", len(rej), r.stderr)
+	}
+}
