@@ -68,9 +68,12 @@ func (x *execService) start(p *ExecPart, env []string) {
 		spec.Output = launcher.File
 	case p.Stream:
 		spec.Output = launcher.Stream
-		lines, id, cookie := b.lines, p.Job, p.Cookie
+		id, cookie := p.Job, p.Cookie
 		spec.OnLine = func(task int, stderr bool, line []byte) {
-			lines <- OutputLine{ID: id, Cookie: cookie, Task: task, Stderr: stderr, Data: line}
+			select {
+			case b.lines <- OutputLine{ID: id, Cookie: cookie, Task: task, Stderr: stderr, Data: line}:
+			case <-b.stopped:
+			}
 		}
 	default:
 		spec.Output = launcher.Capture
@@ -96,10 +99,12 @@ func (x *execService) servePMI(p *ExecPart, spec *launcher.Spec) error {
 	srv, err := pmi.NewServer(pmi.ServerConfig{
 		KVSName: fmt.Sprintf("flux-%d", job), Size: p.JobSize, Ranks: ranks, Mapping: p.Mapping, Logf: b.cfg.Logf,
 		Exchange: func(epoch int, puts map[string]string, done func(map[string]string, error)) {
-			b.calls <- func() { x.st.pmiExchange(&PMIExchange{Job: job, Epoch: epoch, Rank: rank, Puts: puts}, done) }
+			if !b.call(func() { x.st.pmiExchange(&PMIExchange{Job: job, Epoch: epoch, Rank: rank, Puts: puts}, done) }) {
+				done(nil, ErrShutdown)
+			}
 		},
 		Abort: func(task, code int, msg string) {
-			b.calls <- func() { x.st.abort(&ExecAbort{Job: job, Rank: task, Code: code, Msg: msg}) }
+			b.call(func() { x.st.abort(&ExecAbort{Job: job, Rank: task, Code: code, Msg: msg}) })
 		},
 	})
 	if err != nil {
@@ -151,7 +156,12 @@ func (st *state) abort(a *ExecAbort) {
 	st.call(0, topicExecAbort, a, false, nil)
 }
 
-func (b *Broker) onDone(res *launcher.Result) { b.done <- res }
+func (b *Broker) onDone(res *launcher.Result) {
+	select {
+	case b.done <- res:
+	case <-b.stopped:
+	}
+}
 
 // launched takes a finished part from the launcher. Streamed lines still
 // queued go first, so a part's output always precedes its result.
