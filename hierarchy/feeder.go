@@ -16,7 +16,7 @@ type feeder struct {
 	svc    string
 	client *overlay.Client
 	in     chan func()
-	out    chan<- event // to the consumer: results and started lines
+	out    chan<- event    // to the consumer: results and started lines
 	stop   <-chan struct{} // the tree's: closed when it is done; every send here also watches it
 
 	queue    []broker.Jobspec // lines no child holds yet, oldest first
