@@ -477,12 +477,7 @@ func readInt(r *mpack.Reader) (int, error) {
 	return int(v), err
 }
 
-func b2i(c bool) int {
-	if c {
-		return 1
-	}
-	return 0
-}
+func b2i(c bool) int { return mpack.B2I(c) }
 
 // SubmitReply answers every batch of lines with an id and an error per
 // line, so it has the hand-written codec too.

@@ -13,13 +13,6 @@ import (
 	"github.com/fluxtaskfarm/flux/sched"
 )
 
-// Job states as flux jobs shows them.
-const (
-	statePending  = "pending"
-	stateRunning  = "running"
-	stateFinished = "finished"
-)
-
 // jobManager lives at rank 0: the job table, the scheduler over every rank's
 // resources, the watchers that get results, and the history.
 type jobManager struct {
@@ -253,7 +246,7 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 		}
 		jm.nextID = id
 		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
-		jm.transition(JobTransition{ID: id, State: "submitted"})
+		jm.transition(JobTransition{ID: id, State: TransitionSubmitted})
 		reply.IDs[i] = id
 	}
 	return reply, nil
@@ -285,7 +278,7 @@ func (jm *jobManager) schedule() {
 		j.left = len(s.Alloc.Slices)
 		if jm.st.ev.audience() {
 			ranks, _ := allocText(j.alloc)
-			jm.transition(JobTransition{ID: j.id, State: "running", Ranks: ranks})
+			jm.transition(JobTransition{ID: j.id, State: StateRunning, Ranks: ranks})
 		}
 		if w := j.w; w != nil && w.starts && !w.gone {
 			if w.c != nil {
@@ -557,15 +550,7 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 	j.state = stateFinished
 	j.parts = nil
 	delete(jm.jobs, j.id)
-	t := JobTransition{ID: j.id, State: "finished", Status: r.Status}
-	switch {
-	case r.Canceled:
-		t.State = "canceled"
-	case r.TimedOut:
-		t.State = "timeout"
-	case r.Status != 0 || r.Err != "":
-		t.State = "failed"
-	}
+	t := JobTransition{ID: j.id, State: r.FinalState(), Status: r.Status}
 	jm.transition(t)
 	if w := j.w; w != nil && !w.gone {
 		if w.c != nil {

@@ -42,14 +42,7 @@ func (jm *jobManager) info(j *job) JobInfo {
 	}
 	if r := j.result; r != nil {
 		in.End, in.Status, in.Canceled = r.End, r.Status, r.Canceled
-		switch {
-		case r.Canceled:
-			in.State = "canceled"
-		case r.TimedOut:
-			in.State = "timeout"
-		case r.Status != 0 || r.Err != "":
-			in.State = "failed"
-		}
+		in.State = r.FinalState()
 	}
 	return in
 }

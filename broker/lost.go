@@ -109,5 +109,5 @@ func (jm *jobManager) requeue(j *job) {
 			Outcome: Failed(1, "could not be placed again after its rank was lost: "+err.Error())})
 		return
 	}
-	jm.transition(JobTransition{ID: j.id, State: "requeued"})
+	jm.transition(JobTransition{ID: j.id, State: TransitionRequeued})
 }
