@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fluxtaskfarm/flux/internal/testbed"
 )
 
 // brokerPid finds the broker process of rank among the children of the
@@ -236,5 +238,49 @@ flux run -N4 -n4 sh -c 'echo ${FLUX_URI##*flux-start-}' | cut -d- -f2 | sort > r
 	sort.Strings(rej)
 	if len(rej) < 2 {
 		t.Errorf("rank 0 logged %d rejoins, want 2:\n%s", len(rej), r.stderr)
+	}
+}
+
+// scripts/faults runs a stream through each fault (kill -9, SIGSTOP and
+// SIGCONT, a garbage peer, a connection flood, a network partition between
+// test hosts) and prints a table; no line may be lost, and each lost rank
+// must come back.
+func TestFaultScript(t *testing.T) {
+	testbed.Netns(t, 8) // partition runs on tbhost5-8; this holds the hosts (or skips loudly)
+	root, err := testbed.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 240*time.Second)
+	defer cancel()
+	c := cmd(ctx, t.TempDir(), nil, "bash", filepath.Join(root, "scripts", "faults"), "-n", "300")
+	c.Path = "/bin/bash"
+	c.Env = append(c.Env, "FLUX="+filepath.Join(bin, "flux"), "FAULTS_DIR="+t.TempDir())
+	out, err := c.CombinedOutput()
+	t.Logf("scripts/faults:\n%s", out)
+	if err != nil {
+		t.Fatalf("scripts/faults: %v", err)
+	}
+	rows := map[string][]string{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) == 8 && f[0] != "FAULT" {
+			rows[f[0]] = f
+		}
+	}
+	for _, name := range []string{"kill", "stop", "garbage", "flood", "partition"} {
+		r := rows[name]
+		if r == nil {
+			t.Errorf("no row for %s", name)
+			continue
+		}
+		if r[1] != "300" || r[5] != "0" {
+			t.Errorf("%s: %v: want 300 submitted and 0 lost", name, r)
+		}
+		if done, _ := strconv.Atoi(r[2]); done < 290 {
+			t.Errorf("%s: only %s lines completed", name, r[2])
+		}
+		if r[6] == "-" || r[7] == "-" {
+			t.Errorf("%s: the rank was not declared lost or did not come back: %v", name, r)
+		}
 	}
 }
