@@ -231,10 +231,18 @@ func (st *state) link(le linkEvent) {
 			// let it rejoin.
 			st.gone(old)
 		default:
-			why := fmt.Sprintf("rank %d refused a second link from rank %d (from %s): its link from %s is up; "+
-				"is a second broker running with rank %d?", st.rank, p.rank, p.link.RemoteAddr(), old.link.RemoteAddr(), p.rank)
-			st.b.cfg.Logf("broker: %s", why)
-			st.refuseLink(p, why)
+			// Is the old link alive? A broker that lost its parent
+			// may dial again before this side has noticed the loss
+			// (a partition heals, one side's heartbeats ran out
+			// first). Ask the old peer; the answer comes back to the
+			// loop, which then takes the new link or refuses it.
+			b := st.b
+			go func() {
+				_, err := old.link.Ping()
+				if !b.call(func() { st.secondLink(old, p, err) }) {
+					p.link.Close()
+				}
+			}()
 			return
 		}
 	}

@@ -163,6 +163,34 @@ func (jm *jobManager) downList() []int {
 	return down
 }
 
+// secondLink decides on a link from a rank whose earlier link seemed up:
+// if the old one did not answer a ping (pingErr), it is dead and the new one
+// replaces it; otherwise a second broker runs with that rank, and the new
+// link is refused.
+func (st *state) secondLink(old, p *peer, pingErr error) {
+	if st.stopping {
+		go p.link.Close()
+		return
+	}
+	if pingErr == nil && st.children[p.rank] == old {
+		why := fmt.Sprintf("rank %d refused a second link from rank %d (from %s): its link from %s is up; "+
+			"is a second broker running with rank %d?", st.rank, p.rank, p.link.RemoteAddr(), old.link.RemoteAddr(), p.rank)
+		st.b.cfg.Logf("broker: %s", why)
+		st.refuseLink(p, why)
+		return
+	}
+	if st.children[p.rank] == old {
+		go old.link.Close()
+		st.gone(old)
+	}
+	if st.children[p.rank] != nil { // yet another link took the place meanwhile
+		go p.link.Close()
+		return
+	}
+	st.children[p.rank] = p
+	st.b.servePeer(p)
+}
+
 // refuseLink tells the broker at the other end of a link this broker will
 // not take why, then closes the link: the refused broker stops with that
 // line instead of dialing again.

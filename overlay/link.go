@@ -117,6 +117,11 @@ func (l *Link) Control() Conn { return l.control }
 // Bulk is the message stream for bulk data (task output).
 func (l *Link) Bulk() Conn { return l.bulk }
 
+// Ping asks the peer to answer at once (a yamux ping) and says how long it
+// took; an error (within 3 heartbeats at most) means the peer did not
+// answer: the link is dead even if its end has not been noticed yet.
+func (l *Link) Ping() (time.Duration, error) { return l.sess.Ping() }
+
 // Done is closed when the link is gone: the peer closed it, the connection
 // broke, heartbeats stopped, or Close was called.
 func (l *Link) Done() <-chan struct{} { return l.done }
