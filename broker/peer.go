@@ -272,6 +272,9 @@ func (st *state) gone(from endpoint) {
 		}
 		lost := subtree(e.rank, st.size, st.fanout)
 		why := fmt.Sprintf("its link to rank %d broke: %v", st.rank, e.link.Err())
+		if e.full {
+			why = fmt.Sprintf("it stopped reading: rank %d's send queue to it was full", st.rank)
+		}
 		set := make(map[int]bool, len(lost))
 		for _, r := range lost {
 			set[r] = true

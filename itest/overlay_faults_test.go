@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,5 +283,44 @@ func TestFaultScript(t *testing.T) {
 		if r[6] == "-" || r[7] == "-" {
 			t.Errorf("%s: the rank was not declared lost or did not come back: %v", name, r)
 		}
+	}
+}
+
+// The loop never waits on a peer: with heartbeats too slow to notice
+// (-Stbon.heartbeat=60s), a stopped broker is lost once the messages queued
+// for it reach the limit (64 MiB here: big events), and it rejoins when
+// resumed.
+func TestSendQueueFullPeerLost(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "event.json"), `{"pad":"`+strings.Repeat("x", 110000)+`"}`)
+	script := `
+p3=$(pgrep -P $PPID -f 'broker.ran[k]=3')
+kill -STOP $p3
+ev=$(cat event.json)
+for i in $(seq 1500); do
+	flux event pub big "$ev" || exit 1
+	if [ $((i % 50)) = 0 ] && flux resource list -v | grep -q '^3 .* lost '; then echo "lost after $i events"; break; fi
+done
+kill -CONT $p3
+for i in $(seq 100); do flux resource list -v | grep -q '^3 .* online ' && break; sleep 0.1; done
+flux resource list -v
+`
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	c := cmd(ctx, dir, nil, "flux", "start", "--test-size=4", "-Stbon.heartbeat=60s", "sh", "-c", script)
+	var out, errb strings.Builder
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Run(); err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "lost after") {
+		t.Errorf("rank 3 was never lost:\n%s\n%s", out.String(), errb.String())
+	}
+	if !strings.Contains(errb.String(), "rank 3 is not reading (its send queue is full)") ||
+		!strings.Contains(errb.String(), "it stopped reading") {
+		t.Errorf("the loss was not put down to the full send queue:\n%s", errb.String())
+	}
+	if !regexp.MustCompile(`(?m)^3 .* online `).MatchString(out.String()) {
+		t.Errorf("rank 3 did not rejoin after SIGCONT:\n%s", out.String())
 	}
 }
