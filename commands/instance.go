@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -104,7 +105,28 @@ func startTestInstance(n int, attrs boot.Attrs, so sched.Options) (*broker.Insta
 		a[k] = v
 	}
 	a["boot.method"], a["boot.config_file"] = boot.MethodConfig, conf
-	var procs []*exec.Cmd
+	// Rank 0 first: what is wrong with the shared settings fails here,
+	// once, before any child could report it too.
+	a0 := boot.Attrs{"broker.rank": "0"}
+	for k, v := range a {
+		a0[k] = v
+	}
+	in, err := broker.Boot(broker.BootOptions{Attrs: a0, Sched: so, Listener: lns[0]})
+	if err != nil {
+		closeRoot()
+		cleanup()
+		return nil, nil, err
+	}
+	var children []*brokerChild
+	exited := make(chan *brokerChild, 1)
+	abort := func(err error) (*broker.Instance, func(), error) {
+		killAll(children)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		in.Close(ctx)
+		cleanup()
+		return nil, nil, err
+	}
 	for rank := 1; rank < n; rank++ {
 		args := []string{"broker"}
 		for k, v := range a {
@@ -112,32 +134,40 @@ func startTestInstance(n int, attrs boot.Attrs, so sched.Options) (*broker.Insta
 		}
 		args = append(args, "-S", fmt.Sprintf("broker.rank=%d", rank))
 		cmd := exec.Command(self, args...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 		f, err := lns[rank].(*net.TCPListener).File()
+		var c *brokerChild
 		if err == nil {
 			cmd.ExtraFiles = []*os.File{f} // fd 3 in the child
 			cmd.Env = append(os.Environ(), broker.ListenFDEnv+"=3")
-			err = cmd.Start()
+			c, err = startChild(rank, cmd, exited)
 			f.Close()
 		}
 		// The child has its copy; this process needs none.
 		lns[rank].Close()
 		if err != nil {
-			killAll(procs)
-			closeRoot()
-			cleanup()
-			return nil, nil, err
+			return abort(err)
 		}
-		procs = append(procs, cmd)
+		children = append(children, c)
 	}
-	a["broker.rank"] = "0"
-	in, err := broker.Boot(broker.BootOptions{Attrs: a, Sched: so, Listener: lns[0]})
-	if err != nil {
-		killAll(procs)
-		closeRoot()
-		cleanup()
-		return nil, nil, err
+	// Wait for every rank; a child that exits meanwhile fails the boot
+	// with its own words, printed once (by flux start).
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ready := make(chan error, 1)
+	go func() { ready <- in.WaitReady(ctx) }()
+	select {
+	case err := <-ready:
+		if err != nil {
+			return abort(err)
+		}
+	case c := <-exited:
+		cancel()
+		<-ready
+		return abort(errors.New(c.why()))
+	}
+	for _, c := range children {
+		c.log.goLive()
 	}
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -147,38 +177,12 @@ func startTestInstance(n int, attrs boot.Attrs, so sched.Options) (*broker.Insta
 		// broker.shutdown and may never exit by itself: the run's end does
 		// not wait for it.
 		for _, r := range in.DownRanks() {
-			if r > 0 && r <= len(procs) {
-				procs[r-1].Process.Kill()
+			if r > 0 && r <= len(children) {
+				children[r-1].cmd.Process.Kill()
 			}
 		}
-		waitAll(procs, 10*time.Second)
+		waitAll(children, 10*time.Second)
 		cleanup()
 	}
 	return in, stop, nil
-}
-
-func killAll(procs []*exec.Cmd) {
-	for _, p := range procs {
-		p.Process.Kill()
-		p.Wait()
-	}
-}
-
-// waitAll waits for the broker processes to exit, killing any that linger.
-func waitAll(procs []*exec.Cmd, d time.Duration) {
-	done := make(chan struct{})
-	go func() {
-		for _, p := range procs {
-			p.Wait()
-		}
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(d):
-		for _, p := range procs {
-			p.Process.Kill()
-		}
-		<-done
-	}
 }

@@ -324,3 +324,24 @@ flux resource list -v
 		t.Errorf("rank 3 did not rejoin after SIGCONT:\n%s", out.String())
 	}
 }
+
+// 256 brokers boot on one host (every port bound before any broker starts,
+// so none collide), and one job spans them all.
+func TestStart256Brokers(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, "", "flux", "start", "--test-size=256", "-Stbon.fanout=2", "sh", "-c",
+		`flux run -N256 -n256 sh -c 'echo ${FLUX_URI##*flux-start-}' | cut -d- -f2 | sort -u | wc -l`)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "256" {
+		t.Fatalf("exit %d, %q distinct ranks ran the job (want 256)\nstderr:\n%s", r.code, strings.TrimSpace(r.stdout), r.stderr)
+	}
+	t.Logf("boot, a 256-rank job and shutdown took %v", r.elapsed.Round(time.Millisecond))
+}
+
+// A setting every broker shares that is wrong fails the start once, in flux
+// start's words, not once per broker.
+func TestStartErrorPrintedOnce(t *testing.T) {
+	r := run(t, t.TempDir(), "", "flux", "start", "--test-size=8", "-Sbroker.key_file=/nonexistent/key", "true")
+	if r.code == 0 || strings.Count(r.stderr, "/nonexistent/key") != 1 || !strings.HasPrefix(r.stderr, "flux start: ") {
+		t.Errorf("exit %d, stderr %q: want one line from flux start", r.code, r.stderr)
+	}
+}
