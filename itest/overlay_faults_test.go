@@ -161,7 +161,7 @@ argv=$(tr '\0' '\n' < /proc/$p3/cmdline | tail -n +2 | tr '\n' ' ')
 conf=$(tr '\0' '\n' < /proc/$p3/cmdline | sed -n 's/^boot.config_file=//p')
 waitstate() { # rank state
 	for i in $(seq 100); do
-		flux resource list -v | grep -q "^$1 .* $2 " && return 0
+		flux resource list --json | tr -d ' \n' | grep -q "\"rank\":$1,\"state\":\"$2\"" && return 0
 		sleep 0.1
 	done
 	echo "rank $1 never became $2"; flux resource list -v; exit 1
@@ -193,14 +193,14 @@ timeout 20 flux $(echo $argv | sed "s|$conf|$PWD/size.conf|") 2> size.err; echo 
 # the real one, started again by hand
 flux $argv 2> restarted.err &
 waitstate 3 online
-flux resource list -v > back.txt
+flux resource list --json | tr -d ' \n' > back.txt
 flux run -N4 -n4 sh -c 'echo ${FLUX_URI##*flux-start-}' | cut -d- -f2 | sort > ranks2
 `
 	r := run(t, dir, "", "flux", "start", "--test-size=4", "sh", "-c", script)
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if got := readFile(t, filepath.Join(dir, "lost.txt")); !strings.Contains(got, "down       1") {
+	if got := readFile(t, filepath.Join(dir, "lost.txt")); !regexp.MustCompile(`(?m)^\s*down\s+1\s`).MatchString(got) {
 		t.Errorf("flux resource list while rank 3 was lost shows no down node:\n%s", got)
 	}
 	if got := readFile(t, filepath.Join(dir, "attach.txt")); !strings.Contains(got, "rank 3 lost") || strings.Contains(got, "rc=0") {
@@ -211,8 +211,9 @@ flux run -N4 -n4 sh -c 'echo ${FLUX_URI##*flux-start-}' | cut -d- -f2 | sort > r
 			t.Errorf("%s: a -N4 job after the rejoin ran on ranks %q, want 0-3", f, got)
 		}
 	}
-	if got := readFile(t, filepath.Join(dir, "back.txt")); !strings.Contains(got, "online") || strings.Contains(got, "lost") {
-		t.Errorf("after the restart, flux resource list -v:\n%s", got)
+	if got := readFile(t, filepath.Join(dir, "back.txt")); !strings.Contains(got, `"rank":3,"state":"online","since":`) ||
+		strings.Contains(got, `"state":"lost"`) || strings.Contains(got, `"down"`) {
+		t.Errorf("after the restart, flux resource list --json:\n%s", got)
 	}
 	for _, tc := range []struct{ file, want string }{
 		{"dup.err", "is a second broker running with rank 3?"},
@@ -299,11 +300,10 @@ kill -STOP $p3
 ev=$(cat event.json)
 for i in $(seq 1500); do
 	flux event pub big "$ev" || exit 1
-	if [ $((i % 50)) = 0 ] && flux resource list -v | grep -q '^3 .* lost '; then echo "lost after $i events"; break; fi
+	if [ $((i % 50)) = 0 ] && flux resource list --json | tr -d ' \n' | grep -q '"rank":3,"state":"lost"'; then echo "lost after $i events"; break; fi
 done
 kill -CONT $p3
-for i in $(seq 100); do flux resource list -v | grep -q '^3 .* online ' && break; sleep 0.1; done
-flux resource list -v
+for i in $(seq 100); do flux resource list --json | tr -d ' \n' | grep -q '"rank":3,"state":"online"' && echo "rank 3 online" && break; sleep 0.1; done
 `
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -320,7 +320,7 @@ flux resource list -v
 		!strings.Contains(errb.String(), "it stopped reading") {
 		t.Errorf("the loss was not put down to the full send queue:\n%s", errb.String())
 	}
-	if !regexp.MustCompile(`(?m)^3 .* online `).MatchString(out.String()) {
+	if !strings.Contains(out.String(), "rank 3 online") {
 		t.Errorf("rank 3 did not rejoin after SIGCONT:\n%s", out.String())
 	}
 }

@@ -39,34 +39,3 @@ func (s *Scheduler) rehold(a resources.Alloc) {
 		}
 	}
 }
-
-// Up puts a rank that was Down back in service because its broker rejoined:
-// what was held on it is free again. Jobs that ran there when it was lost
-// stay ended (the broker failed them); new ones may be placed there.
-func (s *Scheduler) Up(rank int) {
-	if !s.down[rank] {
-		return
-	}
-	delete(s.down, rank)
-	kept := s.holds[:0]
-	for _, a := range s.holds {
-		var mine, rest resources.Alloc
-		for _, sl := range a.Slices {
-			if sl.Rank == rank {
-				mine.Slices = append(mine.Slices, sl)
-			} else {
-				rest.Slices = append(rest.Slices, sl)
-			}
-		}
-		if len(mine.Slices) > 0 {
-			s.pool.Release(mine)
-		}
-		if len(rest.Slices) > 0 {
-			kept = append(kept, rest)
-		}
-	}
-	clear(s.holds[len(kept):])
-	s.holds = kept
-	s.ver++
-	s.dirty = true
-}
