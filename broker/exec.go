@@ -19,7 +19,7 @@ type execService struct {
 	running map[uint64]bool        // job ids with a part running here
 	pmi     map[uint64]*pmi.Server // PMI servers of the parts running here
 	aborted map[uint64]int         // job id -> PMI abort code of a part running here
-	orphans map[uint64]bool        // parts killed when the parent link broke: rank 0 ended their jobs
+	orphans map[uint64]bool        // parts killed when the parent link broke: rank 0 ended their jobs (nil until then)
 	upDone  []PartResult           // finished parts not yet sent up
 	upLines []OutputLine           // streamed lines not yet sent up
 	envs    map[*string][]string   // environments with this broker's FLUX_URI, by the submitted slice
@@ -27,8 +27,7 @@ type execService struct {
 
 func newExecService(st *state) *execService {
 	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[*string][]string),
-		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int),
-		orphans: make(map[uint64]bool)}
+		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int)}
 }
 
 // taskEnv is env with FLUX_URI naming this broker, so that a task can talk
@@ -99,12 +98,10 @@ func (x *execService) servePMI(p *ExecPart, spec *launcher.Spec) error {
 	srv, err := pmi.NewServer(pmi.ServerConfig{
 		KVSName: fmt.Sprintf("flux-%d", job), Size: p.JobSize, Ranks: ranks, Mapping: p.Mapping, Logf: b.cfg.Logf,
 		Exchange: func(epoch int, puts map[string]string, done func(map[string]string, error)) {
-			if !b.call(func() { x.st.pmiExchange(&PMIExchange{Job: job, Epoch: epoch, Rank: rank, Puts: puts}, done) }) {
-				done(nil, ErrShutdown)
-			}
+			b.calls <- func() { x.st.pmiExchange(&PMIExchange{Job: job, Epoch: epoch, Rank: rank, Puts: puts}, done) }
 		},
 		Abort: func(task, code int, msg string) {
-			b.call(func() { x.st.abort(&ExecAbort{Job: job, Rank: task, Code: code, Msg: msg}) })
+			b.calls <- func() { x.st.abort(&ExecAbort{Job: job, Rank: task, Code: code, Msg: msg}) }
 		},
 	})
 	if err != nil {

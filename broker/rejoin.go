@@ -89,6 +89,9 @@ func (st *state) parentLost(p *peer) {
 	st.b.cfg.Logf("broker: rank %d lost its parent (rank %d): %v; dialing it again to rejoin", st.rank, p.rank, p.link.Err())
 	x := st.exec
 	ids := make([]uint64, 0, len(x.running))
+	if x.orphans == nil {
+		x.orphans = make(map[uint64]bool)
+	}
 	for id := range x.running {
 		ids = append(ids, id)
 		x.orphans[id] = true // rank 0 ended these jobs; their results go nowhere

@@ -97,6 +97,7 @@ func newState(b *Broker) (*state, error) {
 	st.mods = newModuleService(st)
 	st.handlers = map[string]handler{
 		TopicPing:       st.ping,
+		topicRefused:    st.refusedRequest,
 		TopicEventSub:   st.ev.subscribe,
 		TopicModLoad:    st.mods.load,
 		TopicModList:    st.mods.list,
@@ -105,7 +106,6 @@ func newState(b *Broker) (*state, error) {
 		topicExecStart:  st.exec.startRequest,
 		topicExecKill:   st.exec.killRequest,
 		topicShutdown:   st.shutdownRequest,
-		topicRefused:    st.refusedRequest,
 	}
 	if st.rank == 0 {
 		jm, err := newJobManager(st)

@@ -74,12 +74,13 @@ func StartTree(client *overlay.Client, opt TreeOptions) (*Tree, error) {
 	}
 	t.feeder = newFeeder(t.svc, client, t.events)
 	t.feeder.retries = opt.Retries
-	t.feeder.stop = t.stop
 	client.OnRequest(t.feeder.handle)
 	if err := client.RPC(context.Background(), broker.TopicServiceAdd,
 		&broker.ServiceAdd{Names: []string{t.svc}, Pid: os.Getpid()}, nil); err != nil {
 		return nil, fmt.Errorf("registering the line service: %w", err)
 	}
+	// Set before any child exists, so before any request reaches the feeder.
+	t.feeder.stop = t.stop
 	go t.feeder.run(t.stop)
 	local, err := capacitor.NewInstanceBackend(client)
 	if err != nil {
