@@ -27,7 +27,9 @@
 // # Queues, their limits, and what happens at the limit
 //
 // Every goroutine that sends to the loop also watches b.stopped, so none
-// outlives the broker blocked on a send.
+// outlives the broker blocked on a send. (One exception is left: the PMI
+// servers' exchange and abort in exec.go's servePMI, which is being
+// rewritten; b.call is the form to use there.)
 //
 //   - reqs (1024): clients and peers to the loop. Full: that connection's
 //     reader waits, which pushes back on the sender (TCP/yamux windows).
