@@ -192,18 +192,10 @@ type ResourceReply struct {
 	All     resources.Set `msgpack:"all" json:"all"`
 	Free    resources.Set `msgpack:"free" json:"free"`
 	Down    []int         `msgpack:"down,omitempty" json:"down,omitempty"` // lost ranks
+	// Status is every rank's state and since when, by rank (rejoin.go).
+	Status  []RankStatus  `msgpack:"status,omitempty" json:"status,omitempty"`
 	Pending int           `msgpack:"pending" json:"pending"`
 	Running int           `msgpack:"running" json:"running"`
-	Status  []RankStatus  `msgpack:"status,omitempty" json:"status,omitempty"` // every rank's state, by rank
-}
-
-// RankStatus is one rank's state (online, lost, or offline while the
-// instance boots), since when (Unix seconds) and why it last changed.
-type RankStatus struct {
-	Rank  int     `msgpack:"rank" json:"rank"`
-	State string  `msgpack:"state" json:"state"`
-	Since float64 `msgpack:"since,omitempty" json:"since,omitempty"`
-	Why   string  `msgpack:"why,omitempty" json:"why,omitempty"`
 }
 
 // PingRequest and PingReply are flux ping's echo.

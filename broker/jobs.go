@@ -246,7 +246,7 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 		}
 		jm.nextID = id
 		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
-		jm.transition(JobTransition{ID: id, State: TransitionSubmitted})
+		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
 	}
 	return reply, nil
@@ -278,7 +278,7 @@ func (jm *jobManager) schedule() {
 		j.left = len(s.Alloc.Slices)
 		if jm.st.ev.audience() {
 			ranks, _ := allocText(j.alloc)
-			jm.transition(JobTransition{ID: j.id, State: StateRunning, Ranks: ranks})
+			jm.transition(JobTransition{ID: j.id, State: "running", Ranks: ranks})
 		}
 		if w := j.w; w != nil && w.starts && !w.gone {
 			if w.c != nil {

@@ -32,6 +32,16 @@ const (
 	rankLost    = "lost"
 )
 
+// RankStatus is one rank's state in resource.list's reply (online, lost, or
+// offline while the instance boots), since when (Unix seconds) and why it
+// last changed.
+type RankStatus struct {
+	Rank  int     `msgpack:"rank" json:"rank"`
+	State string  `msgpack:"state" json:"state"`
+	Since float64 `msgpack:"since,omitempty" json:"since,omitempty"`
+	Why   string  `msgpack:"why,omitempty" json:"why,omitempty"`
+}
+
 // rankStatus is one rank's state at rank 0 and since when.
 type rankStatus struct {
 	state string
