@@ -192,7 +192,6 @@ type ResourceReply struct {
 	All     resources.Set `msgpack:"all" json:"all"`
 	Free    resources.Set `msgpack:"free" json:"free"`
 	Down    []int         `msgpack:"down,omitempty" json:"down,omitempty"` // lost ranks
-	// Status is every rank's state and since when, by rank (rejoin.go).
 	Status  []RankStatus  `msgpack:"status,omitempty" json:"status,omitempty"`
 	Pending int           `msgpack:"pending" json:"pending"`
 	Running int           `msgpack:"running" json:"running"`

@@ -32,7 +32,8 @@ const (
 	rankLost    = "lost"
 )
 
-// RankStatus is one rank's state in resource.list's reply (online, lost, or
+// RankStatus is one rank's state in resource.list's reply (ResourceReply.
+// Status lists every rank's, by rank): online, lost, or
 // offline while the instance boots), since when (Unix seconds) and why it
 // last changed.
 type RankStatus struct {
