@@ -19,7 +19,7 @@ func TestTrySendNeverBlocks(t *testing.T) {
 		minOK    int // at least this many succeed before the queue is full
 		maxOK    int // and at most this many
 	}{
-		{"frames", 8, 0, 10, 8, 8 + 64},             // the writer may hold a few in its buffer/the pipe
+		{"frames", 8, 0, 10, 8, 8 + 64},              // the writer may hold a few in its buffer/the pipe
 		{"bytes", 1 << 12, 64 << 10, 8 << 10, 1, 40}, // 8 KiB frames against a 64 KiB bound
 	} {
 		t.Run(tc.name, func(t *testing.T) {
