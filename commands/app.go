@@ -56,6 +56,8 @@ func App() *cli.App {
 			rpcCommand(),
 			hierarchyCommand(),
 			jobCommand(),
+			pythonCommand(),
+			envCommand(),
 			reportCommand(),
 		},
 		HideHelpCommand: true,
@@ -70,6 +72,7 @@ func Main(args []string) int { return mainContext(context.Background(), args) }
 func mainContext(ctx context.Context, args []string) int {
 	args = byName(args)
 	args = normalizeShortFlags(args)
+	setupEnv()
 	err := App().RunContext(ctx, args)
 	if err == nil {
 		return 0
