@@ -345,3 +345,27 @@ func TestStartErrorPrintedOnce(t *testing.T) {
 		t.Errorf("exit %d, stderr %q: want one line from flux start", r.code, r.stderr)
 	}
 }
+
+// A lost broker in the middle of the tree takes its subtree with it, and
+// brings it back: rank 1 of eight (fanout 2: children 3 and 4, grandchild
+// 7) is stopped until lost, then resumed; every rank comes back online and a
+// job spans all eight again.
+func TestLostSubtreeRejoins(t *testing.T) {
+	script := `
+st() { flux resource list --json | tr -d ' \n' | grep -o '"rank":[0-9]*,"state":"[a-z]*"' | sed 's/"rank"://; s/,"state"://; s/"//g' | tr '\n' ' '; echo; }
+waitall() { for i in $(seq 100); do [ "$(st)" = "$1" ] && return 0; sleep 0.1; done; echo "never: $1"; st; exit 1; }
+p1=$(pgrep -P $PPID -f 'broker.ran[k]=1$')
+kill -STOP $p1
+waitall "0online 1lost 2online 3lost 4lost 5online 6online 7lost "
+kill -CONT $p1
+waitall "0online 1online 2online 3online 4online 5online 6online 7online "
+flux run -N8 -n8 sh -c 'echo ${FLUX_URI##*flux-start-}' | cut -d- -f2 | sort -n | tr '\n' ' '
+`
+	r := run(t, t.TempDir(), "", "flux", "start", "--test-size=8", "-Stbon.fanout=2", "sh", "-c", script)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "0 1 2 3 4 5 6 7" {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "lost rank(s) [1 3 4 7]") {
+		t.Errorf("the subtree of rank 1 was not lost as one:\n%s", r.stderr)
+	}
+}
