@@ -379,6 +379,8 @@ type LinkListener struct {
 	ready chan *Link    // authenticated links for Accept
 	slots chan struct{} // one token per handshake in progress
 
+	drops *dropLog // rate-limited "dropped" lines
+
 	ctx    context.Context // ended by Close: aborts every handshake
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the accept loop and every handshake goroutine
@@ -414,6 +416,7 @@ func serveLinks(ln net.Listener, cfg LinkConfig, limit int) *LinkListener {
 		cfg:    cfg,
 		ready:  make(chan *Link),
 		slots:  make(chan struct{}, limit),
+		drops:  newDropLog(cfg.Logf),
 		ctx:    ctx,
 		cancel: cancel,
 	}
@@ -473,7 +476,7 @@ func (l *LinkListener) acceptLoop() {
 		select {
 		case l.slots <- struct{}{}:
 		default:
-			l.cfg.Logf("overlay: dropped %s: %d link handshakes already in progress", c.RemoteAddr(), cap(l.slots))
+			l.drops.drop(l.ln.Addr().String(), c.RemoteAddr().String(), fmt.Sprintf("%d link handshakes already in progress", cap(l.slots)))
 			c.Close()
 			continue
 		}
@@ -491,7 +494,7 @@ func (l *LinkListener) serve(c net.Conn) {
 	cancel()
 	if err != nil {
 		if l.ctx.Err() == nil {
-			l.cfg.Logf("overlay: dropped %s: %v", c.RemoteAddr(), err)
+			l.drops.drop(l.ln.Addr().String(), c.RemoteAddr().String(), err.Error())
 		}
 		return
 	}
