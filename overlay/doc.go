@@ -27,8 +27,9 @@
 //     the link (ErrLinkLost).
 //   - a Pipe (in-process connection): its capacity; Send waits when full.
 //   - LinkListener: at most 64 handshakes at once (a connection beyond that
-//     is closed at once with a log line), each bounded by the handshake
-//     timeout; authenticated links wait, unbuffered, for Accept.
+//     is closed at once), each bounded by the handshake timeout;
+//     authenticated links wait, unbuffered, for Accept. Dropped connections
+//     are logged at most once a second per reason, then counted (droplog.go).
 //   - a Client's Stream: streamBuffer responses; when full, the Client's
 //     reader waits for the Stream to be drained or closed (stream.go). Its
 //     pending calls: one entry per call in flight.
