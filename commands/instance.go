@@ -30,7 +30,8 @@ func attrFlag() cli.Flag {
 
 // schedFlag picks the scheduling policy.
 func schedFlag() cli.Flag {
-	return &cli.StringFlag{Name: "sched", Usage: "scheduler: sched.fcfs (default), sched.easy, sched.conservative or sched.hybrid, " +
+	return &cli.StringFlag{Name: "sched", Usage: "scheduler: sched.easy (default: EASY backfill, never starves a wide job), sched.fcfs (strict, "+
+		"the head blocks), sched.conservative, sched.hybrid or sched.firstfit (any job that fits starts; can starve wide jobs), " +
 		"with options, e.g. \"sched.easy queue-depth=64\"; default from FLUX_SCHED_OPTIONS (or FLUX_SCHED_OPTS)"}
 }
 

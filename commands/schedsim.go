@@ -22,7 +22,7 @@ and utilisation. The requested time (field 9) is the estimate; the run time (fie
 cut at the estimate as -t is enforced. The machine has --cores cores, or the trace's "; MaxProcs:"
 header; --nodes splits them over K ranks. Jobs larger than the machine are skipped and counted.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "policy", Value: "fcfs", Usage: "fcfs, easy, conservative or hybrid (the sched. prefix is optional)"},
+			&cli.StringFlag{Name: "policy", Value: "easy", Usage: "easy, fcfs, conservative, hybrid or firstfit (the sched. prefix is optional)"},
 			&cli.IntFlag{Name: "cores", Usage: "machine size in cores (default: the trace's MaxProcs)"},
 			&cli.IntFlag{Name: "nodes", Value: 1, Usage: "split the cores over this many ranks"},
 			&cli.IntFlag{Name: "reservation-depth", Usage: "reservations per pass for hybrid (default 64)"},
@@ -77,6 +77,7 @@ func schedSimAction(c *cli.Context) error {
 	}
 	fmt.Fprintf(w, "makespan\t%.0f s\n", st.Makespan)
 	fmt.Fprintf(w, "mean wait\t%.1f s\n", st.MeanWait)
+	fmt.Fprintf(w, "max wait\t%.1f s\n", st.MaxWait)
 	fmt.Fprintf(w, "mean bounded slowdown\t%.3f\n", st.MeanBoundedSlowdown)
 	fmt.Fprintf(w, "utilization\t%.1f%%\n", 100*st.Utilization)
 	return nil

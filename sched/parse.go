@@ -19,8 +19,8 @@ var optionKeys = []string{"plugin", "queue-depth", "reservation-depth", "default
 // plugin ("sched.easy queue-depth=8"). Policy names take the "sched." prefix
 // or not; the returned Options.Policy is spelled with it. default-estimate
 // takes a Go duration or Flux's FSD ("90s", "30m", "1.5h", "2d"). Unknown
-// keys and policies are errors that list the valid ones; "plugin=sched.fcfs
-// queue-depth=1" is strict first-come first-served.
+// keys and policies are errors that list the valid ones; "plugin=sched.firstfit
+// queue-depth=1" is sched.fcfs.
 func ParseOptions(s string) (Options, error) {
 	var o Options
 	seen := map[string]bool{}

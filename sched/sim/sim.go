@@ -25,6 +25,8 @@ type Stats struct {
 	Makespan float64 `json:"makespan"`
 	// MeanWait is the mean of start - submit.
 	MeanWait float64 `json:"mean_wait"`
+	// MaxWait is the longest start - submit: what starvation shows in.
+	MaxWait float64 `json:"max_wait"`
 	// MeanBoundedSlowdown is the mean of max(1, (wait+run)/max(run, 10 s)).
 	MeanBoundedSlowdown float64 `json:"mean_bounded_slowdown"`
 	// Utilization is core-seconds used over cores * makespan, 0 to 1.
@@ -76,7 +78,7 @@ func ReplayNodes(t Trace, opt sched.Options, cores, nodes int) (Stats, error) {
 	}
 	st := Stats{Policy: opt.Policy, Cores: cores, Nodes: nodes}
 	if st.Policy == "" {
-		st.Policy = "sched.fcfs"
+		st.Policy = sched.DefaultPolicy
 	}
 	// The jobs to replay, in submission order (file order on a tie).
 	type simJob struct {
@@ -137,6 +139,7 @@ func ReplayNodes(t Trace, opt sched.Options, cores, nodes int) (Stats, error) {
 			wait := (now - j.Submit).Seconds()
 			run := j.run.Seconds()
 			waitSum += wait
+			st.MaxWait = max(st.MaxWait, wait)
 			bsdSum += max(1, (wait+run)/max(run, BoundedSlowdownThreshold.Seconds()))
 			work += run * float64(j.Procs)
 			last = max(last, now+j.run)
