@@ -30,7 +30,7 @@ func attrFlag() cli.Flag {
 
 // schedFlag picks the scheduling policy.
 func schedFlag() cli.Flag {
-	return &cli.StringFlag{Name: "sched", Usage: "scheduler: sched.easy (default: EASY backfill, never starves a wide job), sched.fcfs (strict, "+
+	return &cli.StringFlag{Name: "sched", Usage: "scheduler: sched.easy (default: EASY backfill, never starves a wide job), sched.fcfs (strict, " +
 		"the head blocks), sched.conservative, sched.hybrid or sched.firstfit (any job that fits starts; can starve wide jobs), " +
 		"with options, e.g. \"sched.easy queue-depth=64\"; default from FLUX_SCHED_OPTIONS (or FLUX_SCHED_OPTS)"}
 }
