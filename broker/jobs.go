@@ -40,6 +40,9 @@ type jobManager struct {
 	starts      []sched.Start // reused by every scheduling pass
 	outgoing    map[int]*outStart
 	transitions []JobTransition
+
+	dependents map[uint64][]uint64 // target job -> jobs waiting on it (depjobs.go)
+	q          queueState          // flux queue's switches and waits (queue.go)
 }
 
 type remoteKey struct {
@@ -83,6 +86,8 @@ type job struct {
 	lostWhy string        // a rank it ran on was lost
 	pmi     *pmiRound     // the PMI barrier in progress
 	abort   *ExecAbort    // the first PMI abort of one of its tasks
+	urgency int           // Flux's 0 (held) to 31
+	deps    []Dependency  // unmet dependencies: the job waits outside the scheduler's queue
 }
 
 type part struct {
@@ -116,6 +121,8 @@ func newJobManager(st *state) (*jobManager, error) {
 		remote:   make(map[remoteKey]*watcher),
 		dirty:    make(map[*watcher]bool),
 		outgoing: make(map[int]*outStart),
+
+		dependents: make(map[uint64][]uint64),
 	}
 	if st.size == 1 {
 		s, err := sched.New(cfg.Resources, cfg.Sched)
@@ -238,20 +245,50 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 			reply.Errs[i] = "no command"
 			continue
 		}
+		if jm.q.disabled {
+			reply.Errs[i] = "job submission is disabled"
+			if jm.q.disableReason != "" {
+				reply.Errs[i] += ": " + jm.q.disableReason
+			}
+			continue
+		}
 		spec.Req = spec.Req.Normalize()
 		if err := spec.Req.Validate(); err != nil {
 			reply.Errs[i] = err.Error()
 			continue
 		}
 		id := jm.nextID + 1
-		if err := jm.sched.Submit(sched.Job{ID: sched.JobID(id), Req: spec.Req, Estimate: spec.TimeLimit}); err != nil {
-			reply.Errs[i] = err.Error()
-			continue
+		j := &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now, urgency: sched.UrgencyDefault}
+		if u := spec.Urgency; u != nil {
+			if *u < 0 || *u > sched.UrgencyMax {
+				reply.Errs[i] = fmt.Sprintf("--urgency %d: %v", *u, sched.ErrUrgency)
+				continue
+			}
+			j.urgency = *u
+		}
+		if len(spec.Dependencies) > 0 {
+			var err error
+			if j.deps, err = jm.resolveDeps(spec.Dependencies, id); err == nil && len(j.deps) > 0 {
+				err = jm.sched.Check(spec.Req) // refuse now what could never run
+			}
+			if err != nil {
+				reply.Errs[i] = err.Error()
+				continue
+			}
+		}
+		if len(j.deps) == 0 {
+			if err := jm.sched.Submit(jm.schedJob(j)); err != nil {
+				reply.Errs[i] = err.Error()
+				continue
+			}
 		}
 		jm.nextID = id
-		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
+		jm.jobs[id] = j
 		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
+		if len(j.deps) > 0 {
+			jm.waitFor(j)
+		}
 	}
 	return reply, nil
 }
@@ -280,6 +317,9 @@ func (jm *jobManager) schedule() {
 		j.state, j.start, j.alloc = stateRunning, now, s.Alloc
 		j.parts = make(map[int]*part, len(s.Alloc.Slices))
 		j.left = len(s.Alloc.Slices)
+		if len(jm.dependents) > 0 {
+			jm.targetChanged(j.id, false) // after:ID is met
+		}
 		if jm.st.ev.audience() {
 			ranks, _ := allocText(j.alloc)
 			jm.transition(JobTransition{ID: j.id, State: "running", Ranks: ranks})
@@ -387,6 +427,7 @@ func (jm *jobManager) flush() {
 		jm.st.ev.publish(EventJobState, &JobStateEvent{Transitions: jm.transitions})
 		jm.transitions = nil
 	}
+	jm.checkQueueWaiters()
 }
 
 // started records that rank took its parts, or could not: those jobs go
@@ -577,6 +618,9 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 	}
 	delete(jm.waiters, j.id)
 	jm.history.add(j)
+	if len(jm.dependents) > 0 {
+		jm.targetChanged(j.id, true)
+	}
 }
 
 func (jm *jobManager) cancel(from endpoint, m *overlay.Msg) {
@@ -709,8 +753,9 @@ func (jm *jobManager) dropWatcher(w *watcher) {
 	}
 }
 
-// clientGone drops a local client's watchers and attach waits.
+// clientGone drops a local client's watchers and attach and queue waits.
 func (jm *jobManager) clientGone(c *client) {
+	jm.dropQueueWaiters(c)
 	for _, w := range jm.watchers {
 		if w.c == c {
 			jm.dropWatcher(w)

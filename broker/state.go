@@ -122,6 +122,9 @@ func newState(b *Broker) (*state, error) {
 			topicPMIExch:    jm.exchangeRequest,
 			TopicStop:       st.stopRequest,
 			topicExecAbort:  jm.abortRequest,
+			TopicUrgency:    jm.setUrgency,
+			TopicQueue:      jm.queueControl,
+			TopicQueueWait:  jm.queueWait,
 		} {
 			st.handlers[topic] = h
 		}

@@ -182,7 +182,7 @@ func TestParseLineSkip(t *testing.T) {
 
 func TestParseLineErrors(t *testing.T) {
 	tests := []struct{ line, msg string }{
-		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env -o --label-io; put -- before a command that starts with -"},
+		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env -o --label-io --urgency --dependency; put -- before a command that starts with -"},
 		{"--frobnicate a", "unknown option --frobnicate;"},
 		{"-l a", "unknown option -l;"},
 		{"-n", "-n needs a value, as in -n 4"},

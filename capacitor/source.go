@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -175,7 +176,32 @@ func (s *source) parse(seq, local int, file, text string, tooLong bool) (item, b
 		s.stats.skipped++
 		return item{}, false
 	}
+	if msg := lineDepsToSeq(&l, seq, local); msg != "" {
+		return item{line: Line{Seq: seq, Text: l.Text}, file: s.fileName(file), local: local, err: msg}, true
+	}
 	return item{line: l, file: s.fileName(file), local: local}, true
+}
+
+// lineDepsToSeq turns afterok:line:N, N counted within the line's own
+// input, into the Seq of that line (seq counts across inputs).
+func lineDepsToSeq(l *Line, seq, local int) string {
+	if seq == local {
+		return ""
+	}
+	copied := false
+	for i, d := range l.Deps {
+		if d.Line == 0 {
+			continue
+		}
+		if d.Line >= local {
+			return fmt.Sprintf("--dependency %s: line %d is not before this line; a line can depend only on earlier lines of its file", d, d.Line)
+		}
+		if !copied {
+			l.Deps, copied = slices.Clone(l.Deps), true // it may share the defaults' array
+		}
+		l.Deps[i].Line = seq - local + d.Line
+	}
+	return ""
 }
 
 func (s *source) fileName(f string) string {

@@ -137,3 +137,16 @@ func TestStopStart(t *testing.T) {
 		t.Errorf("after Start: started %+v, want both", got)
 	}
 }
+
+func TestParseUrgency(t *testing.T) {
+	for in, want := range map[string]int{"0": 0, "16": 16, "31": 31, "hold": 0, "default": 16, "expedite": 31, "7": 7} {
+		if got, err := ParseUrgency(in); err != nil || got != want {
+			t.Errorf("ParseUrgency(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "32", "-1", "x", "1.5", "HOLD", " 3"} {
+		if _, err := ParseUrgency(in); err == nil {
+			t.Errorf("ParseUrgency(%q) accepted", in)
+		}
+	}
+}
