@@ -122,8 +122,25 @@ func (jm *jobManager) depFailed(j *job, dep string) {
 
 // schedJob is what the scheduler queues for j.
 func (jm *jobManager) schedJob(j *job) sched.Job {
-	return sched.Job{ID: sched.JobID(j.id), Req: j.spec.Req, Estimate: j.spec.TimeLimit,
+	sj := sched.Job{ID: sched.JobID(j.id), Req: j.spec.Req, Estimate: j.spec.TimeLimit,
 		Urgency: j.urgency, Held: j.urgency == sched.UrgencyHold}
+	if jm.sched.Learning() {
+		sj.Key = learnKey(&j.spec)
+	}
+	return sj
+}
+
+// learnKey groups jobs for learned estimates: the command's first word
+// (a capacitor line's Name is its command text, flux submit's is argv[0]).
+func learnKey(s *Jobspec) string {
+	k := s.Name
+	if k == "" && len(s.Argv) > 0 {
+		k = s.Argv[0]
+	}
+	if i := strings.IndexAny(k, " \t"); i >= 0 {
+		k = k[:i]
+	}
+	return k
 }
 
 // depsWhy says what a waiting job waits for.

@@ -571,6 +571,9 @@ func (jm *jobManager) complete(j *job) {
 	if r.End.IsZero() {
 		r.End = time.Now()
 	}
+	if jm.sched.Learning() && r.Err == "" && !r.Canceled && !j.start.IsZero() {
+		jm.sched.Observe(learnKey(&j.spec), r.End.Sub(r.Start))
+	}
 	jm.end(j, r)
 }
 

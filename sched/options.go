@@ -51,6 +51,10 @@ type Options struct {
 	// MaxPending is the queue limit; 0 means DefaultMaxPending. Submit
 	// beyond it returns ErrQueueFull and the caller retries later.
 	MaxPending int
+	// LearnEstimates plans a job without -t with what jobs of the same
+	// Job.Key took lately (Learner; the caller reports runs with Observe),
+	// falling back to DefaultEstimate for a key not seen yet.
+	LearnEstimates bool
 }
 
 // policy decides which pending jobs start in one pass. Every policy sees the

@@ -21,6 +21,9 @@ type Job struct {
 	// SetUrgency releases it.
 	Urgency int
 	Held    bool
+	// Key groups jobs that run alike (the command's first word), for
+	// Options.LearnEstimates; "" learns nothing.
+	Key string
 }
 
 // Flux's urgency values (flux-submit(1) --urgency, flux-job(1) urgency).
@@ -86,6 +89,8 @@ type Scheduler struct {
 
 	// stopped: `flux queue stop`; nothing starts until Start.
 	stopped bool
+
+	learn *Learner // Options.LearnEstimates; nil when off
 }
 
 // New returns a scheduler over the resources r, with everything free.
@@ -147,12 +152,26 @@ func (s *Scheduler) apply(opt Options, def policyDef) {
 	if s.maxPending == 0 {
 		s.maxPending = DefaultMaxPending
 	}
+	switch {
+	case !opt.LearnEstimates:
+		s.learn = nil
+	case s.learn == nil:
+		s.learn = NewLearner(DefaultLearnKeys)
+	}
 }
 
 // estimate is how long job n is expected to run.
+// A job without -t is planned with what its Key's jobs took lately when
+// estimates are learned: looked up at every plan, so that a line queued
+// before any of its kind finished still benefits once one has.
 func (s *Scheduler) estimate(n *node) time.Duration {
 	if n.job.Estimate > 0 {
 		return n.job.Estimate
+	}
+	if s.learn != nil {
+		if d, ok := s.learn.Estimate(n.job.Key); ok {
+			return d
+		}
 	}
 	return s.defEst
 }
@@ -174,6 +193,7 @@ func (s *Scheduler) Submit(j Job) error {
 	if _, ok := s.jobs[j.ID]; ok {
 		return fmt.Errorf("job %d: %w", j.ID, ErrDuplicate)
 	}
+
 	if s.queue.n >= s.maxPending {
 		return fmt.Errorf("%w (%d pending); retry after some jobs finish", ErrQueueFull, s.queue.n)
 	}
@@ -355,6 +375,18 @@ func (s *Scheduler) scanStart() (from *node, blocked int, ok bool) {
 		return nil, 0, false
 	}
 	return s.fresh, s.queue.n - s.nfresh, true
+}
+
+// Learning reports whether estimates are learned (Options.LearnEstimates):
+// then the caller reports each finished job's run time with Observe.
+func (s *Scheduler) Learning() bool { return s.learn != nil }
+
+// Observe records that a job with key ran for d, for learned estimates.
+func (s *Scheduler) Observe(key string, d time.Duration) {
+	if s.learn != nil {
+		s.learn.Observe(key, d)
+		s.ver++ // plans (and Why) may change
+	}
 }
 
 // Pending returns the number of queued jobs.
