@@ -21,7 +21,8 @@ import (
 //
 // Memory: the outcomes of the last keepOutcomes lines that ended are kept
 // in a ring; naming a line that ended longer ago than that is an error for
-// the naming line.
+// the naming line. A line --resume skips counts as ended with success
+// (exact with --resume-failed, which skips only lines that succeeded).
 
 // keepOutcomes bounds the outcomes remembered for line dependencies.
 const keepOutcomes = 1 << 16
@@ -87,7 +88,7 @@ func (r *runner) judgeLine(p *pending, register bool) lineVerdict {
 		t := r.inflight[uint64(d.Line)]
 		if t == nil {
 			r.depRefused(p, fmt.Sprintf("--dependency %s: line %d is not a job of this run (a blank or comment line, "+
-				"skipped by --resume, or ended more than %d lines ago)", r.depText(p, d), r.lineNo(p, d.Line), keepOutcomes))
+				"or one that ended more than %d lines ago)", r.depText(p, d), r.lineNo(p, d.Line), keepOutcomes))
 			return lineEnded
 		}
 		if d.Type == broker.DepAfter && t.id != 0 {

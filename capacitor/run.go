@@ -216,6 +216,10 @@ func (r *runner) submit(batch []item) {
 	now := time.Now()
 	for i := range batch {
 		it := &batch[i]
+		if it.resumed {
+			r.lineEnded(it.line.Seq, true, true)
+			continue
+		}
 		if it.err != "" {
 			r.rep.lineError(it, it.err)
 			r.lineEnded(it.line.Seq, false, false)

@@ -16,13 +16,16 @@ import (
 const maxLineBytes = 1 << 20
 
 // item is one input line after parsing: a job to submit, or an error to
-// report. Blank lines, comments and lines that --resume skips never become
-// items, they are only counted.
+// report. Blank lines and comments never become items, they are only
+// counted; lines that --resume skips become items marked resumed.
 type item struct {
 	line  Line
 	file  string // the input's name when there are several, else ""
 	local int    // line number within its input
 	err   string // why the line cannot run; "" for a job
+	// resumed marks a line --resume skips (done in an earlier run): it
+	// only tells line dependencies that it ended, as a success.
+	resumed bool
 }
 
 // sourceStats counts the lines that produce no item.
@@ -174,7 +177,7 @@ func (s *source) parse(seq, local int, file, text string, tooLong bool) (item, b
 	}
 	if s.resume != nil && s.resume.Done(seq, l.Text) {
 		s.stats.skipped++
-		return item{}, false
+		return item{line: Line{Seq: seq}, local: local, resumed: true}, true
 	}
 	if msg := lineDepsToSeq(&l, seq, local); msg != "" {
 		return item{line: Line{Seq: seq, Text: l.Text}, file: s.fileName(file), local: local, err: msg}, true
