@@ -32,7 +32,7 @@ func attrFlag() cli.Flag {
 func schedFlag() cli.Flag {
 	return &cli.StringFlag{Name: "sched", Usage: "scheduler: sched.easy (default: EASY backfill, never starves a wide job), sched.fcfs (strict, " +
 		"the head blocks), sched.conservative, sched.hybrid or sched.firstfit (any job that fits starts; can starve wide jobs), " +
-		"with options, e.g. \"sched.easy queue-depth=64\"; default from FLUX_SCHED_OPTIONS (or FLUX_SCHED_OPTS)"}
+		"with options, e.g. \"sched.easy queue-depth=64 default-estimate=30m learn-estimates=on\"; default from FLUX_SCHED_OPTIONS (or FLUX_SCHED_OPTS)"}
 }
 
 // schedOptions reads --sched, else the environment.

@@ -154,12 +154,14 @@ func TestUrgencyAndHold(t *testing.T) {
 	dir := t.TempDir()
 	script := `
 set -e
-flux submit sleep 0.3 > /dev/null                  # 1 runs on the one core
+flux queue stop -m "queue them all first"
+flux submit true > /dev/null                       # 1
 flux submit echo A > /dev/null                     # 2: 16
 flux submit --urgency=20 echo B > /dev/null        # 3
 flux submit --urgency=hold echo C > /dev/null      # 4
 flux submit --urgency=expedite echo D > /dev/null  # 5
 flux jobs --json > before.json
+flux queue start
 flux queue idle
 flux jobs -a --json > idle.json
 flux job urgency -v 4 16 2> verbose.txt
@@ -174,7 +176,8 @@ flux submit --urgency=32 true; echo "range $?"
 		t.Fatalf("exit %d: %s\n%s", r.code, r.stdout, r.stderr)
 	}
 	before := jobsByID(t, readFile(t, filepath.Join(dir, "before.json")))
-	if before[4].Why != "held (urgency 0)" || before[4].Urgency != 0 || before[5].Urgency != 31 {
+	if before[4].Why != "held (urgency 0)" || before[4].Urgency != 0 || before[5].Urgency != 31 ||
+		before[5].Why != "the queue is stopped: queue them all first (flux queue start)" {
 		t.Errorf("before: held job %+v, expedited %+v", before[4], before[5])
 	}
 	idle := jobsByID(t, readFile(t, filepath.Join(dir, "idle.json")))
@@ -182,7 +185,7 @@ flux submit --urgency=32 true; echo "range $?"
 		t.Errorf("the held job did not stay pending: %+v", idle[4])
 	}
 	after := jobsByID(t, readFile(t, filepath.Join(dir, "after.json")))
-	order := []uint64{5, 3, 2, 4} // expedite, 20, 16, then the released one
+	order := []uint64{5, 3, 1, 2, 4} // expedite, 20, 16 by submit time, then the released one
 	for i := 1; i < len(order); i++ {
 		a, b := parseTime(t, after[order[i-1]].Run), parseTime(t, after[order[i]].Run)
 		if b.Before(a) {
@@ -295,7 +298,7 @@ func TestSubmitDependencyAndQueue(t *testing.T) {
 	dir := t.TempDir()
 	script := `
 set -e
-f=$(flux submit sh -c 'sleep 0.2; exit 3')
+f=$(flux submit sh -c 'sleep 1; exit 3')
 ok=$(flux submit --dependency=afterok:$f echo NEVER)
 notok=$(flux submit --dependency=afternotok:$f --dependency=after:$f echo NOTOK)
 flux jobs > deps.txt
@@ -345,5 +348,53 @@ flux submit --dependency=afterok:$f true; echo "already $?"
 	}
 	if strings.Contains(r.stdout, "NEVER") {
 		t.Errorf("a job whose afterok dependency failed ran")
+	}
+}
+
+// With learned estimates, short lines queued behind a waiting wide line
+// backfill once lines of their command have finished (their learned
+// estimate ends before the wide line's reservation); the wide line still
+// starts right after the line ahead of it. Without, they wait (an hour
+// each, by the default).
+func TestLearnedEstimatesBackfill(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for range 6 {
+		b.WriteString("-n1 env sleep 0.05\n")
+	}
+	b.WriteString("-n1 sleep 1\n-n2 echo WIDE\n")
+	for range 20 {
+		b.WriteString("-n1 env sleep 0.05\n")
+	}
+	writeFile(t, filepath.Join(dir, "cmds"), b.String())
+	for _, learn := range []bool{false, true} {
+		sched := "sched.easy"
+		if learn {
+			sched += " learn-estimates=on"
+		}
+		os.Remove(filepath.Join(dir, "jl"))
+		r := onCores(t, dir, "0,1", "flux-capacitor", "--quiet", "--sched", sched, "--joblog", "jl", "--command_file", "cmds")
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", sched, r.code, r.stderr)
+		}
+		rows := joblog(t, filepath.Join(dir, "jl"))
+		_, end7 := rowSpan(t, rows["7"])
+		wide, _ := rowSpan(t, rows["8"])
+		before := 0
+		for i := 9; i <= 28; i++ {
+			if s, _ := rowSpan(t, rows[strconv.Itoa(i)]); s < wide {
+				before++
+			}
+		}
+		t.Logf("%s: WIDE starts %.3f s after line 7 ends; %d later lines started before it", sched, wide-end7, before)
+		if d := wide - end7; d < -0.01 || d > 0.3 {
+			t.Errorf("%s: WIDE started %.3f s after line 7 ended; want right after", sched, d)
+		}
+		if learn && before < 10 {
+			t.Errorf("%s: only %d short lines backfilled before WIDE", sched, before)
+		}
+		if !learn && before != 0 {
+			t.Errorf("%s: %d lines without -t backfilled around WIDE under the fixed one-hour estimate", sched, before)
+		}
 	}
 }

@@ -29,6 +29,8 @@
 // enforces -t; a job without it may overrun the default, and the plan then
 // expects it to end "now". With one hour for every job without -t, a
 // stream of narrow lines without -t never backfills around a wide one:
-// the wide line starts as soon as the lines ahead of it end. Why and
-// Reserved explain a pending job.
+// the wide line starts as soon as the lines ahead of it end. With
+// Options.LearnEstimates, a job without -t is planned with its Key's
+// recent run times instead (learn.go). Why and Reserved explain a pending
+// job.
 package sched
