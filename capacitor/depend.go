@@ -91,8 +91,10 @@ func (r *runner) judgeLine(p *pending, register bool) lineVerdict {
 				"or one that ended more than %d lines ago)", r.depText(p, d), r.lineNo(p, d.Line), keepOutcomes))
 			return lineEnded
 		}
-		if d.Type == broker.DepAfter && t.id != 0 {
+		if _, direct := r.be.(*instanceBackend); d.Type == broker.DepAfter && t.id != 0 && direct {
 			// The instance knows when it starts: let it judge after:ID.
+			// (In a tree of instances the id is not the leaf's; there
+			// after:line:N waits for the line's final record.)
 			p.idDeps = append(p.idDeps, broker.DepAfter+":"+strconv.FormatUint(t.id, 10))
 			p.metLines = append(p.metLines, d.Line)
 			continue

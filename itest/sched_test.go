@@ -220,13 +220,14 @@ func TestLineDependencies(t *testing.T) {
 		`--dependency=afterok:line:2 echo chain`,        // 10: 2 never ran
 		`# a comment`,                                   // 11
 		`--dependency=afterany:line:11 echo comment`,    // 12 bad: no job on line 11
+		`--dependency=after:line:1 echo STARTED1`,       // 13 once line 1 started
 	}, "\n")+"\n")
 	r := onCores(t, dir, "0,1", "flux-capacitor", "--quiet", "--joblog", "jl", "--command_file", "cmds")
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2 (bad lines)\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	rows := joblog(t, filepath.Join(dir, "jl"))
-	want := map[string]string{"1": "1", "2": "1", "3": "0", "4": "0", "5": "2", "6": "2", "7": "2", "8": "2", "9": "0", "10": "1", "12": "2"}
+	want := map[string]string{"1": "1", "2": "1", "3": "0", "4": "0", "5": "2", "6": "2", "7": "2", "8": "2", "9": "0", "10": "1", "12": "2", "13": "0"}
 	if len(rows) != len(want) {
 		t.Errorf("job log has %d records, want %d: %v", len(rows), len(want), rows)
 	}
@@ -254,7 +255,10 @@ func TestLineDependencies(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
 		}
 	}
-	for _, w := range []string{"AFTERFAIL", "ANY", "NINE"} {
+	if s13, _ := rowSpan(t, rows["13"]); s13 > end1 {
+		t.Errorf("after:line:1 waited for line 1 to end (%.3f), started %.3f", end1, s13)
+	}
+	for _, w := range []string{"AFTERFAIL", "ANY", "NINE", "STARTED1"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
 		}
