@@ -2,6 +2,8 @@ package sched
 
 import (
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -147,6 +149,83 @@ func TestParseUrgency(t *testing.T) {
 	for _, in := range []string{"", "32", "-1", "x", "1.5", "HOLD", " 3"} {
 		if _, err := ParseUrgency(in); err == nil {
 			t.Errorf("ParseUrgency(%q) accepted", in)
+		}
+	}
+}
+
+// TestQueueOrderAgainstSort drives the queue with random submits (random
+// urgencies and holds), urgency changes, cancels and starts, and after
+// every step compares it with the naive order: a stable sort by urgency,
+// highest first, then submission.
+func TestQueueOrderAgainstSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 13))
+	for round := range 200 {
+		s, _ := New(cores(4), Options{Policy: "sched.fcfs"})
+		type mj struct {
+			id  JobID
+			urg int
+		}
+		var model []mj // submission order
+		next := JobID(1)
+		for step := range 60 {
+			switch op := rng.IntN(10); {
+			case op < 5:
+				u := rng.IntN(UrgencyMax + 1)
+				if err := s.Submit(Job{ID: next, Req: req(1, 1), Urgency: u, Held: u == 0}); err != nil {
+					t.Fatal(err)
+				}
+				if u == 0 {
+					u = UrgencyHold
+				}
+				model = append(model, mj{next, u})
+				next++
+			case op < 7 && len(model) > 0:
+				k := rng.IntN(len(model))
+				u := rng.IntN(UrgencyMax + 1)
+				if err := s.SetUrgency(model[k].id, u); err != nil {
+					t.Fatal(err)
+				}
+				model[k].urg = u
+			case op < 8 && len(model) > 0:
+				k := rng.IntN(len(model))
+				if !s.Cancel(model[k].id) {
+					t.Fatalf("Cancel(%d) failed", model[k].id)
+				}
+				model = slices.Delete(model, k, k+1)
+			case op < 9 && len(model) > 0: // a pass on an empty machine starts the unheld head(s)
+				for _, st := range s.Schedule(t0, nil) {
+					k := slices.IndexFunc(model, func(m mj) bool { return m.id == st.ID })
+					if k < 0 {
+						t.Fatalf("started %d, not pending", st.ID)
+					}
+					model = slices.Delete(model, k, k+1)
+					if err := s.Finish(st.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			want := slices.Clone(model)
+			slices.SortStableFunc(want, func(a, b mj) int { return b.urg - a.urg })
+			var got []JobID
+			for n := s.queue.head; n != nil; n = n.next {
+				got = append(got, n.job.ID)
+				if n.next != nil && n.next.prev != n {
+					t.Fatalf("round %d step %d: broken back link at %d", round, step, n.job.ID)
+				}
+			}
+			var wantIDs []JobID
+			for _, m := range want {
+				wantIDs = append(wantIDs, m.id)
+			}
+			if !equalIDs(got, wantIDs) {
+				t.Fatalf("round %d step %d: queue %v, want %v (model %+v)", round, step, got, wantIDs, model)
+			}
+			for u := range s.queue.last {
+				l := s.queue.last[u]
+				if l != nil && (int(l.urg) != u || (l.next != nil && int(l.next.urg) == u)) {
+					t.Fatalf("round %d step %d: last[%d] is job %d of urgency %d", round, step, u, l.job.ID, l.urg)
+				}
+			}
 		}
 	}
 }
