@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fluxtaskfarm/flux/internal/testbed"
 )
 
 // onCores runs one of our commands bound to the given CPUs (taskset), so
@@ -16,7 +18,7 @@ import (
 func onCores(t *testing.T, dir, cpus, name string, args ...string) result {
 	t.Helper()
 	if _, err := os.Stat("/usr/bin/taskset"); err != nil {
-		t.Skip("no /usr/bin/taskset (util-linux)")
+		testbed.Require(t, "taskset (util-linux)", err.Error())
 	}
 	return run(t, dir, "", "/usr/bin/taskset", append([]string{"-c", cpus, filepath.Join(bin, name)}, args...)...)
 }
