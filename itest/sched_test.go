@@ -404,3 +404,52 @@ func TestLearnedEstimatesBackfill(t *testing.T) {
 		}
 	}
 }
+
+// flux sched-sim on the hand-worked traces: FCFS loses to backfill where
+// it must, first fit starves the wide job, and bad options exit 2.
+func TestSchedSimTraces(t *testing.T) {
+	dir := t.TempDir()
+	traces, err := filepath.Abs("../sched/sim/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := func(policy, trace string, extra ...string) map[string]float64 {
+		t.Helper()
+		args := append(append([]string{"sched-sim", "--json", "--policy", policy}, extra...), filepath.Join(traces, trace))
+		r := run(t, dir, "", "flux", args...)
+		if r.code != 0 {
+			t.Fatalf("sched-sim %s %s: exit %d: %s", policy, trace, r.code, r.stderr)
+		}
+		var st map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+			t.Fatalf("sched-sim --json: %v: %s", err, r.stdout)
+		}
+		out := map[string]float64{}
+		for k, v := range st {
+			if f, ok := v.(float64); ok {
+				out[k] = f
+			}
+		}
+		return out
+	}
+	for _, trace := range []string{"fcfs-blocks.swf", "easy-vs-conservative.swf"} {
+		fcfs, easy := sim("fcfs", trace), sim("easy", trace)
+		if fcfs["mean_wait"] <= easy["mean_wait"] || fcfs["makespan"] <= easy["makespan"] {
+			t.Errorf("%s: fcfs %v does not lose to easy %v", trace, fcfs, easy)
+		}
+	}
+	ff, easy := sim("firstfit", "firstfit-starves.swf"), sim("sched.easy", "firstfit-starves.swf")
+	if ff["max_wait_wide"] != 29 || easy["max_wait_wide"] != 9 {
+		t.Errorf("firstfit-starves.swf: the wide job waits %v under firstfit, %v under easy; want 29 and 9", ff["max_wait_wide"], easy["max_wait_wide"])
+	}
+	fixed, learned := sim("easy", "mixed.swf", "--estimates", "fixed"), sim("easy", "mixed.swf", "--estimates", "learned")
+	if learned["utilization"] <= fixed["utilization"] {
+		t.Errorf("mixed.swf: learned utilisation %v, fixed %v", learned["utilization"], fixed["utilization"])
+	}
+	for _, args := range [][]string{{"--policy", "bogus"}, {"--estimates", "guess"}} {
+		r := run(t, dir, "", "flux", append([]string{"sched-sim"}, append(args, filepath.Join(traces, "fcfs-blocks.swf"))...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, args[0]) {
+			t.Errorf("sched-sim %v: exit %d, stderr %q; want 2 naming %s", args, r.code, r.stderr, args[0])
+		}
+	}
+}
