@@ -14,7 +14,12 @@ import (
 //
 // jm.dependents maps a target job to the jobs waiting on it; a target's
 // start and end re-judge its waiters. Entries are dropped when the target
-// ends, so the map holds no more than the active jobs refer to.
+// ends, so the map holds no more than the active jobs refer to. At most
+// maxDepWaiting jobs wait at once; more are refused at submit (retry once
+// some have been released), as the scheduler's queue refuses past its limit.
+
+// maxDepWaiting bounds the jobs waiting for dependencies.
+const maxDepWaiting = sched.DefaultMaxPending
 
 // resolveDeps parses a job's dependencies at submit and judges them now.
 // It returns the dependencies still to wait for, or an error that refuses
@@ -66,6 +71,7 @@ func (jm *jobManager) judge(d Dependency) depVerdict {
 
 // waitFor registers j as waiting on its dependencies' targets.
 func (jm *jobManager) waitFor(j *job) {
+	jm.depWaiting++
 	for _, d := range j.deps {
 		jm.dependents[d.ID] = append(jm.dependents[d.ID], j.id)
 	}
@@ -97,7 +103,7 @@ func (jm *jobManager) rejudge(j *job) {
 	for _, d := range j.deps {
 		switch jm.judge(d) {
 		case depNever:
-			j.deps = nil
+			jm.stopWaiting(j)
 			jm.depFailed(j, d.String())
 			return
 		case depWait:
@@ -108,9 +114,17 @@ func (jm *jobManager) rejudge(j *job) {
 	if len(kept) > 0 {
 		return
 	}
-	j.deps = nil
+	jm.stopWaiting(j)
 	if err := jm.sched.Submit(jm.schedJob(j)); err != nil {
 		jm.end(j, &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.st.host, Outcome: Failed(1, err.Error())})
+	}
+}
+
+// stopWaiting marks j as no longer waiting for dependencies.
+func (jm *jobManager) stopWaiting(j *job) {
+	if len(j.deps) > 0 {
+		jm.depWaiting--
+		j.deps = nil
 	}
 }
 

@@ -42,6 +42,7 @@ type jobManager struct {
 	transitions []JobTransition
 
 	dependents map[uint64][]uint64 // target job -> jobs waiting on it (depjobs.go)
+	depWaiting int                 // jobs waiting for dependencies, at most maxDepWaiting
 	q          queueState          // flux queue's switches and waits (queue.go)
 }
 
@@ -270,6 +271,9 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 			var err error
 			if j.deps, err = jm.resolveDeps(spec.Dependencies, id); err == nil && len(j.deps) > 0 {
 				err = jm.sched.Check(spec.Req) // refuse now what could never run
+				if err == nil && jm.depWaiting >= maxDepWaiting {
+					err = fmt.Errorf("%d jobs already wait for dependencies; retry after some are released", jm.depWaiting)
+				}
 			}
 			if err != nil {
 				reply.Errs[i] = err.Error()
@@ -594,6 +598,7 @@ func (jm *jobManager) hostOf(ranks []int) string {
 
 // end records a job's final result, delivers it and moves it to history.
 func (jm *jobManager) end(j *job, r *JobResult) {
+	jm.stopWaiting(j) // canceled while waiting for a dependency
 	j.result = r
 	j.state = stateFinished
 	j.parts = nil
