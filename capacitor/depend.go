@@ -27,26 +27,40 @@ import (
 // keepOutcomes bounds the outcomes remembered for line dependencies.
 const keepOutcomes = 1 << 16
 
-// outcomeRing remembers whether recent lines started and succeeded: slot
-// seq%keepOutcomes holds seq<<2 | started<<1 | ok.
+// outcomeRing remembers whether recent lines started and succeeded, or
+// were deferred (left for --resume at the walltime): slot seq%keepOutcomes
+// holds seq<<3 | deferred<<2 | started<<1 | ok.
 type outcomeRing struct{ slots []uint64 }
 
+const outcomeDeferred = 4
+
 func (o *outcomeRing) record(seq int, started, ok bool) {
+	o.put(seq, uint64(b2u(started))<<1|uint64(b2u(ok)))
+}
+
+func (o *outcomeRing) put(seq int, bits uint64) {
 	if o.slots == nil {
 		o.slots = make([]uint64, keepOutcomes)
 	}
-	o.slots[seq%keepOutcomes] = uint64(seq)<<2 | uint64(b2u(started))<<1 | uint64(b2u(ok))
+	o.slots[seq%keepOutcomes] = uint64(seq)<<3 | bits
 }
 
 func (o *outcomeRing) lookup(seq int) (started, ok, found bool) {
+	v, found := o.get(seq)
+	return v&2 != 0, v&1 != 0, found && v&outcomeDeferred == 0
+}
+
+func (o *outcomeRing) deferred(seq int) bool {
+	v, found := o.get(seq)
+	return found && v&outcomeDeferred != 0
+}
+
+func (o *outcomeRing) get(seq int) (uint64, bool) {
 	if o.slots == nil {
-		return false, false, false
+		return 0, false
 	}
 	v := o.slots[seq%keepOutcomes]
-	if v>>2 != uint64(seq) {
-		return false, false, false
-	}
-	return v&2 != 0, v&1 != 0, true
+	return v & 7, v>>3 == uint64(seq)
 }
 
 func b2u(b bool) uint8 {
@@ -84,6 +98,15 @@ func (r *runner) judgeLine(p *pending, register bool) lineVerdict {
 				p.metLines = append(p.metLines, d.Line)
 				continue
 			}
+		}
+		if r.outcomes.deferred(d.Line) {
+			// Its line was left for --resume: so is this one.
+			delete(r.inflight, uint64(p.it.line.Seq))
+			p.held = false
+			r.deferred++
+			r.outcomes.put(p.it.line.Seq, outcomeDeferred)
+			r.wake(p.it.line.Seq, true)
+			return lineEnded
 		}
 		t := r.inflight[uint64(d.Line)]
 		if t == nil {

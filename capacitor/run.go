@@ -227,8 +227,11 @@ func (r *runner) submit(batch []item) {
 		}
 		l := &it.line
 		if !r.drainAt.IsZero() && l.TimeLimit > 0 && now.Add(l.TimeLimit).After(r.drainAt) {
-			// It could not finish before the end: leave it for --resume.
+			// It could not finish before the end: leave it for --resume
+			// (and the lines that depend on it).
 			r.deferred++
+			r.outcomes.put(l.Seq, outcomeDeferred)
+			r.wake(l.Seq, true)
 			continue
 		}
 		p := &pending{it: *it, start: now}

@@ -99,4 +99,8 @@ func TestOutcomeRing(t *testing.T) {
 	if s, ok, found := o.lookup(2 + keepOutcomes); !found || s || ok {
 		t.Errorf("line 2+keep: %v %v %v", s, ok, found)
 	}
+	o.put(7, outcomeDeferred)
+	if _, _, found := o.lookup(7); found || !o.deferred(7) || o.deferred(1) {
+		t.Errorf("a deferred line: found %v, deferred %v; line 1 deferred %v", found, o.deferred(7), o.deferred(1))
+	}
 }
