@@ -17,9 +17,11 @@ func schedSimCommand() *cli.Command {
 		Usage:     "replay an SWF workload trace through a scheduler policy with a simulated clock",
 		UsageText: "flux sched-sim [--policy easy] [--estimates oracle|fixed|learned] [--cores N] [--nodes K] [--json] trace.swf",
 		Description: `Replays a Standard Workload Format trace (Parallel Workloads Archive) through the same
-scheduler core the broker uses, and prints makespan, mean wait, mean bounded slowdown (10 s bound)
-and utilisation. The requested time (field 9) is the estimate; the run time (field 4) is the truth,
-cut at the estimate as -t is enforced. The machine has --cores cores, or the trace's "; MaxProcs:"
+scheduler core the broker uses, and prints makespan, mean and max wait (and the max wait of jobs
+wider than half the machine, the ones a policy can starve), mean bounded slowdown (10 s bound) and
+utilisation. The requested time (field 9) is the estimate; the run time (field 4) is the truth,
+cut at the estimate as -t is enforced; --estimates says what a job without one is planned with.
+The default policy is the instance's, sched.easy; sched.fcfs is strict first-come first-served. The machine has --cores cores, or the trace's "; MaxProcs:"
 header; --nodes splits them over K ranks. Jobs larger than the machine are skipped and counted.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "policy", Value: "easy", Usage: "easy, fcfs, conservative, hybrid or firstfit (the sched. prefix is optional)"},
