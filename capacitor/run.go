@@ -313,6 +313,10 @@ func (r *runner) submitted(sr submitReply) {
 			if r.interrupted {
 				late = append(late, p.id)
 			}
+			if u := p.it.line.Urgency; u != nil && *u == 0 {
+				r.rep.notice(&p.it, fmt.Sprintf("held (urgency 0) as job %d: it starts only once `flux job urgency %d 16` "+
+					"raises it in this instance (the FLUX_URI its tasks see); the run ends after it", p.id, p.id))
+			}
 			if r.waiting != nil {
 				r.wake(p.it.line.Seq, false) // after:line:N can now be after:ID
 			}
