@@ -57,6 +57,9 @@ func App() *cli.App {
 			hierarchyCommand(),
 			jobCommand(),
 			queueCommand(),
+			pythonCommand(),
+			envCommand(),
+			reportCommand(),
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
@@ -70,6 +73,7 @@ func Main(args []string) int { return mainContext(context.Background(), args) }
 func mainContext(ctx context.Context, args []string) int {
 	args = byName(args)
 	args = normalizeShortFlags(args)
+	setupEnv()
 	err := App().RunContext(ctx, args)
 	if err == nil {
 		return 0
