@@ -36,8 +36,15 @@ func (d Dependency) String() string {
 // shorthand, TYPE:VALUE): afterok:ID, afterany:ID, afternotok:ID or
 // after:ID, where ID is a job id. A command file's line may also name an
 // earlier line of the same file: afterok:line:12. Errors say what is wrong
-// and what is valid; the caller adds the option's name.
-func ParseDependency(s string) (Dependency, error) {
+// and what is valid; the caller adds the option's name. IDs are read by
+// ParseDepJobID (decimal, as the broker's wire carries them).
+func ParseDependency(s string) (Dependency, error) { return ParseDependencyWith(s, ParseDepJobID) }
+
+// ParseDependencyWith is ParseDependency with the job id read by parseID:
+// the command line passes client.ParseJobID, which takes every encoding
+// Flux prints (f58 included); Dependency.String then spells it in decimal
+// for the broker. (The broker cannot import client, which imports it.)
+func ParseDependencyWith(s string, parseID func(string) (uint64, error)) (Dependency, error) {
 	typ, val, ok := strings.Cut(s, ":")
 	if !ok || typ == "" || val == "" {
 		return Dependency{}, fmt.Errorf("%q: want TYPE:ID, such as afterok:123 (types: %s)", s, strings.Join(depTypes, ", "))
@@ -56,7 +63,10 @@ func ParseDependency(s string) (Dependency, error) {
 		}
 		return Dependency{Type: typ, Line: line}, nil
 	}
-	id, err := ParseDepJobID(val)
+	id, err := parseID(val)
+	if err == nil && id == 0 {
+		err = fmt.Errorf("%q is not a job id (flux submit and flux jobs print them)", val)
+	}
 	if err != nil {
 		return Dependency{}, fmt.Errorf("%q: %v", s, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/fluxtaskfarm/flux/client"
 	"github.com/fluxtaskfarm/flux/resources"
 	"github.com/fluxtaskfarm/flux/sched"
 )
@@ -238,7 +239,7 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 		}
 		o.urgency, o.hasUrg = u, true
 	case optDependency:
-		d, err := broker.ParseDependency(val)
+		d, err := broker.ParseDependencyWith(val, parseJobID)
 		if err != nil {
 			return name + " " + err.Error()
 		}
@@ -360,4 +361,11 @@ next:
 		out = append(out, kv)
 	}
 	return out
+}
+
+// parseJobID reads a --dependency's job id in any encoding Flux prints
+// (decimal, f58, hex).
+func parseJobID(s string) (uint64, error) {
+	id, err := client.ParseJobID(s)
+	return uint64(id), err
 }

@@ -28,7 +28,7 @@ func jobUrgencyAction(c *cli.Context) error {
 	if c.Args().Len() != 2 {
 		return exitf(2, "flux job urgency: want a job id and an urgency; usage: %s", c.Command.UsageText)
 	}
-	id, err := broker.ParseDepJobID(c.Args().Get(0))
+	id, err := parseJobID(c.Args().Get(0))
 	if err != nil {
 		return exitf(2, "flux job urgency: %v", err)
 	}

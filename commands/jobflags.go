@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/capacitor"
 	"github.com/fluxtaskfarm/flux/resources"
 	"github.com/fluxtaskfarm/flux/sched"
@@ -73,7 +72,7 @@ func jobDefaults(c *cli.Context) (capacitor.Defaults, error) {
 		d.Urgency = &n
 	}
 	for _, s := range c.StringSlice("dependency") {
-		dep, err := broker.ParseDependency(s)
+		dep, err := parseDependency(s)
 		if err != nil {
 			return d, exitf(2, "flux %s: --dependency %v", c.Command.Name, err)
 		}
