@@ -110,11 +110,11 @@ func (jm *jobManager) rejudge(j *job) {
 			kept = append(kept, d)
 		}
 	}
-	j.deps = kept
 	if len(kept) > 0 {
+		j.deps = kept
 		return
 	}
-	jm.stopWaiting(j)
+	jm.stopWaiting(j) // j.deps still holds the met ones: it counts as waiting until here
 	if err := jm.sched.Submit(jm.schedJob(j)); err != nil {
 		jm.end(j, &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.st.host, Outcome: Failed(1, err.Error())})
 	}
