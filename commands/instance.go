@@ -38,10 +38,15 @@ func schedFlag() cli.Flag {
 // schedOptions reads --sched, else the environment.
 func schedOptions(c *cli.Context) (sched.Options, error) {
 	if v := c.String("sched"); v != "" {
-		if !strings.Contains(strings.Fields(v)[0], "=") {
-			v = "plugin=" + v
+		spec := v
+		if f := strings.Fields(v); len(f) > 0 && !strings.Contains(f[0], "=") {
+			spec = "plugin=" + v
 		}
-		return sched.ParseOptions(v)
+		o, err := sched.ParseOptions(spec)
+		if err != nil {
+			return o, fmt.Errorf("--sched %q: %w", v, err)
+		}
+		return o, nil
 	}
 	return sched.OptionsFromEnv(os.Getenv)
 }
