@@ -120,33 +120,38 @@ func parseTime(t *testing.T, s string) time.Time {
 	return tm
 }
 
-// The same experiment through flux start and flux submit.
+// The same experiment through flux start and flux submit, with and
+// without -t on the narrow jobs (with it they may backfill while job 1
+// runs, as they end before the wide job's reservation).
 func TestWideJobThroughSubmit(t *testing.T) {
-	dir := t.TempDir()
-	script := `
+	for _, limit := range []string{"", "-t 10s"} {
+		dir := t.TempDir()
+		script := `
 set -e
-flux submit -n1 sleep 0.5 > /dev/null
+flux submit -n1 sleep 1 > /dev/null
 flux submit -n2 echo WIDE > /dev/null
-for i in $(seq 20); do flux submit -n1 sleep 0.05 > /dev/null; done
+for i in $(seq 20); do flux submit -n1 ` + limit + ` sleep 0.05 > /dev/null; done
 flux jobs > jobs.txt
 flux queue drain
 flux jobs -a --json > jobs.json
 `
-	r := onCores(t, dir, "0,1", "flux", "start", "sh", "-c", script)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
-	if txt := readFile(t, filepath.Join(dir, "jobs.txt")); !strings.Contains(txt, "reserved to start") {
-		t.Errorf("flux jobs does not show the wide job's reservation:\n%s", txt)
-	}
-	jobs := jobsByID(t, readFile(t, filepath.Join(dir, "jobs.json")))
-	end1, wide := parseTime(t, jobs[1].End), parseTime(t, jobs[2].Run)
-	if d := wide.Sub(end1); d < -10*time.Millisecond || d > 300*time.Millisecond {
-		t.Errorf("the wide job started %v after job 1 ended; want right after", d)
-	}
-	for id := uint64(3); id <= 22; id++ {
-		if parseTime(t, jobs[id].Run).Before(wide) {
-			t.Errorf("job %d (-n1, submitted after the wide job) started before it", id)
+		r := onCores(t, dir, "0,1", "flux", "start", "sh", "-c", script)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if txt := readFile(t, filepath.Join(dir, "jobs.txt")); !strings.Contains(txt, "reserved to start") {
+			t.Errorf("%q: flux jobs does not show the wide job's reservation:\n%s", limit, txt)
+		}
+		jobs := jobsByID(t, readFile(t, filepath.Join(dir, "jobs.json")))
+		end1, wide := parseTime(t, jobs[1].End), parseTime(t, jobs[2].Run)
+		t.Logf("%q: the wide job started %v after job 1 ended", limit, wide.Sub(end1))
+		if d := wide.Sub(end1); d < -10*time.Millisecond || d > 300*time.Millisecond {
+			t.Errorf("%q: the wide job started %v after job 1 ended; want right after", limit, d)
+		}
+		for id := uint64(3); id <= 22 && limit == ""; id++ {
+			if parseTime(t, jobs[id].Run).Before(wide) {
+				t.Errorf("job %d (-n1 without -t, submitted after the wide job) started before it", id)
+			}
 		}
 	}
 }
