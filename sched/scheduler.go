@@ -160,8 +160,7 @@ func (s *Scheduler) apply(opt Options, def policyDef) {
 	}
 }
 
-// estimate is how long job n is expected to run.
-// A job without -t is planned with what its Key's jobs took lately when
+// estimate is how long job n is expected to run. A job without -t is planned with what its Key's jobs took lately when
 // estimates are learned: looked up at every plan, so that a line queued
 // before any of its kind finished still benefits once one has.
 func (s *Scheduler) estimate(n *node) time.Duration {
@@ -193,7 +192,6 @@ func (s *Scheduler) Submit(j Job) error {
 	if _, ok := s.jobs[j.ID]; ok {
 		return fmt.Errorf("job %d: %w", j.ID, ErrDuplicate)
 	}
-
 	if s.queue.n >= s.maxPending {
 		return fmt.Errorf("%w (%d pending); retry after some jobs finish", ErrQueueFull, s.queue.n)
 	}
