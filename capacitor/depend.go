@@ -102,7 +102,7 @@ func (r *runner) judgeLine(p *pending, register bool) lineVerdict {
 		if r.outcomes.deferred(d.Line) {
 			// Its line was left for --resume: so is this one.
 			delete(r.inflight, uint64(p.it.line.Seq))
-			p.held = false
+			r.setHeld(p, false)
 			r.deferred++
 			r.outcomes.put(p.it.line.Seq, outcomeDeferred)
 			r.wake(p.it.line.Seq, true)
@@ -178,7 +178,7 @@ func (r *runner) wake(seq int, final bool) {
 			continue
 		}
 		if r.judgeLine(p, false) == lineReady {
-			p.held = false
+			r.setHeld(p, false)
 			r.ready = append(r.ready, p)
 		}
 	}
@@ -187,15 +187,28 @@ func (r *runner) wake(seq int, final bool) {
 // depFailed ends held line p without running it.
 func (r *runner) depFailed(p *pending, why string) {
 	delete(r.inflight, uint64(p.it.line.Seq))
-	p.held = false
+	r.setHeld(p, false)
 	r.rep.depFailed(&p.it, why)
 	r.lineEnded(p.it.line.Seq, false, false)
+}
+
+// setHeld marks p held (waiting here) or not, keeping the count that
+// decides when the backend may hear that the input has ended.
+func (r *runner) setHeld(p *pending, held bool) {
+	if p.held != held {
+		p.held = held
+		if held {
+			r.nheld++
+		} else {
+			r.nheld--
+		}
+	}
 }
 
 // depRefused ends line p as a bad line (it names no job it could wait for).
 func (r *runner) depRefused(p *pending, why string) {
 	delete(r.inflight, uint64(p.it.line.Seq))
-	p.held = false
+	r.setHeld(p, false)
 	r.rep.lineError(&p.it, why)
 	r.lineEnded(p.it.line.Seq, false, false)
 }
@@ -205,6 +218,7 @@ func (r *runner) depRefused(p *pending, why string) {
 func (r *runner) dropHeld() {
 	for seq, p := range r.inflight {
 		if p.held {
+			r.setHeld(p, false)
 			delete(r.inflight, seq)
 			r.rep.result(&p.it, &broker.JobResult{Outcome: broker.Outcome{Canceled: true}}, true)
 		}

@@ -147,6 +147,8 @@ type runner struct {
 	outcomes outcomeRing   // recent lines' outcomes, for line dependencies
 	waiting  map[int][]int // line -> held lines waiting on it
 	ready    []*pending    // held lines whose dependencies were met this event: submitted at its end
+	nheld    int           // held lines (not yet submitted)
+	inputEnd bool          // the input has ended; the backend is told once no line is held
 }
 
 func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *broker.ResultBatch,
@@ -174,9 +176,8 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 		case batch, ok := <-in:
 			if !ok {
 				items, in = nil, nil
-				if e, ok := r.be.(InputEnder); ok {
-					e.EndOfInput()
-				}
+				r.inputEnd = true
+				r.endOfInput()
 				continue
 			}
 			r.submit(batch)
@@ -200,6 +201,7 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 			r.interrupt(stopSource)
 			items, in = nil, nil
 		}
+		r.endOfInput()
 		r.rep.tick(len(r.inflight))
 	}
 	if src.readErr != nil && fatal == nil {
@@ -207,6 +209,18 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 	}
 	sum := r.rep.finish(src.stats, r.interrupted && !r.drained, r.drained, r.deferred)
 	return sum, fatal
+}
+
+// endOfInput tells the backend the input has ended (a tree's children then
+// drain and exit), once no line is held waiting to be submitted.
+func (r *runner) endOfInput() {
+	if !r.inputEnd || r.nheld > 0 {
+		return
+	}
+	r.inputEnd = false
+	if e, ok := r.be.(InputEnder); ok {
+		e.EndOfInput()
+	}
 }
 
 // submit sends one batch of lines; bad lines get their final record now,
@@ -239,7 +253,7 @@ func (r *runner) submit(batch []item) {
 		if len(l.Deps) > 0 {
 			switch r.judgeLine(p, true) {
 			case lineWait:
-				p.held = true
+				r.setHeld(p, true)
 				continue
 			case lineEnded:
 				continue

@@ -458,3 +458,33 @@ func TestSchedSimTraces(t *testing.T) {
 		}
 	}
 }
+
+// Line dependencies under flux-hierarchy: lines released after the input
+// ended still reach a leaf (the tree is told the input ended only once no
+// line waits), and each line gets one record.
+func TestHierarchyLineDependencies(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "config.json"), `{"num_levels":2,"levels":[{"num_children":2,"cores_per_child":1}]}`)
+	writeFile(t, filepath.Join(dir, "cmds"), strings.Join([]string{
+		`sh -c 'sleep 0.3; exit 1'`,
+		`--dependency=afternotok:line:1 echo AFTER`,
+		`--dependency=afterok:line:1 echo NEVER`,
+		`--dependency=after:line:1 echo STARTED`,
+		`--dependency=afterany:line:2 echo CHAIN`,
+	}, "\n")+"\n")
+	r := onCores(t, dir, "0,1", "flux-hierarchy", "--config=config.json", "--quiet", "--joblog", "jl", "--command_file", "cmds")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	rows := joblog(t, filepath.Join(dir, "jl"))
+	for seq, exit := range map[string]string{"1": "1", "2": "0", "3": "1", "4": "0", "5": "0"} {
+		if rows[seq] == nil || rows[seq][6] != exit {
+			t.Errorf("line %s: %q, want exit %s", seq, rows[seq], exit)
+		}
+	}
+	for _, w := range []string{"AFTER", "STARTED", "CHAIN"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
+		}
+	}
+}
