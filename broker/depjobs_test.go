@@ -34,7 +34,7 @@ func TestDependencyBookkeeping(t *testing.T) {
 		return <-ch
 	}
 	with := func(s Jobspec, deps ...string) Jobspec { s.Dependencies = deps; return s }
-	r := sub(spec(1, "sleep", "0.2"), spec(2, "sh", "-c", "exit 3"))
+	r := sub(spec(1, "sleep", "0.2"), spec(2, "sh", "-c", "sleep 0.2; exit 3"))
 	a, f := r.IDs[0], r.IDs[1]
 	r = sub(with(spec(3, "echo", "B"), "afterok:"+itoa(a)),
 		with(spec(4, "echo", "C"), "afterany:"+itoa(a), "after:"+itoa(a)),
