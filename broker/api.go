@@ -22,6 +22,9 @@ const (
 	TopicModRemove  = "module.remove"   // ModuleRemove -> nil
 	TopicServiceAdd = "service.add"     // ServiceAdd -> nil: requests for these services come to the caller
 	TopicStop       = "instance.stop"   // nil -> nil, at rank 0: stop the whole instance (what started it waits for it)
+	TopicUrgency    = "job.urgency"     // UrgencyRequest -> UrgencyReply
+	TopicQueue      = "queue.control"   // QueueRequest -> QueueStatus
+	TopicQueueWait  = "queue.wait"      // QueueWaitRequest -> QueueStatus, once the queue is empty (or idle)
 )
 
 // Topics between brokers.
@@ -64,6 +67,11 @@ type Jobspec struct {
 	Line      int               `msgpack:"line,omitempty"`   // input line number for {{line}}
 	PMI       string            `msgpack:"pmi,omitempty"`    // "" serve PMI-1 to jobs of several tasks; "off" never; "on" also to one task
 	Name      string            `msgpack:"name,omitempty"`   // shown by flux jobs
+	// Urgency is Flux's, 0 (hold) to 31 (expedite); nil means 16.
+	Urgency *int `msgpack:"urgency,omitempty"`
+	// Dependencies in Flux's syntax (RFC 26 shorthand): "afterok:123",
+	// "afterany:ID", "afternotok:ID", "after:ID" (ParseDependency).
+	Dependencies []string `msgpack:"dependency,omitempty"`
 }
 
 // SubmitRequest carries a batch of jobs. Env is the base environment of
@@ -159,7 +167,42 @@ type JobInfo struct {
 	Ranks    string            `msgpack:"ranks,omitempty" json:"ranks,omitempty"`
 	Cores    string            `msgpack:"cores,omitempty" json:"cores,omitempty"`
 	Why      string            `msgpack:"why,omitempty" json:"why,omitempty"` // why a pending job waits
+	Urgency  int               `msgpack:"urgency" json:"urgency"`             // Flux's 0 (held) to 31
 	Canceled bool              `msgpack:"canceled,omitempty" json:"canceled,omitempty"`
+}
+
+// UrgencyRequest changes a pending job's urgency (flux job urgency).
+type UrgencyRequest struct {
+	ID      uint64 `msgpack:"id"`
+	Urgency int    `msgpack:"urgency"` // 0 (hold) to 31 (expedite)
+}
+
+// UrgencyReply carries the urgency the job had before.
+type UrgencyReply struct {
+	Old int `msgpack:"old"`
+}
+
+// QueueRequest is flux queue's: Op is "status", "start", "stop", "enable"
+// or "disable"; Reason goes with stop and disable.
+type QueueRequest struct {
+	Op     string `msgpack:"op"`
+	Reason string `msgpack:"reason,omitempty"`
+}
+
+// QueueStatus is the queue's state after a QueueRequest.
+type QueueStatus struct {
+	Enabled       bool   `msgpack:"enabled" json:"enabled"` // submissions are taken
+	DisableReason string `msgpack:"disable_reason,omitempty" json:"disable_reason,omitempty"`
+	Started       bool   `msgpack:"started" json:"started"` // jobs are scheduled
+	StopReason    string `msgpack:"stop_reason,omitempty" json:"stop_reason,omitempty"`
+	Pending       int    `msgpack:"pending" json:"pending"` // queued, held or waiting for dependencies
+	Running       int    `msgpack:"running" json:"running"`
+}
+
+// QueueWaitRequest waits until no job is active (drain) or, with Idle,
+// until none is running.
+type QueueWaitRequest struct {
+	Idle bool `msgpack:"idle,omitempty"`
 }
 
 // ListReply is the job table: pending and running jobs, then (with All)

@@ -92,6 +92,16 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 			j.PMI, err = r.Str()
 		case "name":
 			j.Name, err = r.Str()
+		case "urgency":
+			if r.IsNil() {
+				j.Urgency, err = nil, r.Nil()
+				break
+			}
+			var u int
+			u, err = readInt(r)
+			j.Urgency = &u
+		case "dependency":
+			j.Dependencies, err = r.StrSlice()
 		default:
 			err = r.Skip()
 		}
@@ -101,7 +111,8 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 
 func appendJobspec(b []byte, j *Jobspec) []byte {
 	n := 2 + b2i(j.Cookie != 0) + b2i(len(j.Env) > 0) + b2i(j.Cwd != "") + b2i(j.TimeLimit != 0) +
-		b2i(j.Output != "") + b2i(j.LabelIO) + b2i(j.Stream) + b2i(j.Line != 0) + b2i(j.PMI != "") + b2i(j.Name != "")
+		b2i(j.Output != "") + b2i(j.LabelIO) + b2i(j.Stream) + b2i(j.Line != 0) + b2i(j.PMI != "") + b2i(j.Name != "") +
+		b2i(j.Urgency != nil) + b2i(len(j.Dependencies) > 0)
 	b = mpack.AppendMapHeader(b, n)
 	if j.Cookie != 0 {
 		b = mpack.AppendUint64(mpack.AppendString(b, "cookie"), j.Cookie)
@@ -134,6 +145,12 @@ func appendJobspec(b []byte, j *Jobspec) []byte {
 	}
 	if j.Name != "" {
 		b = mpack.AppendString(mpack.AppendString(b, "name"), j.Name)
+	}
+	if j.Urgency != nil {
+		b = mpack.AppendInt(mpack.AppendString(b, "urgency"), int64(*j.Urgency))
+	}
+	if len(j.Dependencies) > 0 {
+		b = mpack.AppendStringSlice(mpack.AppendString(b, "dependency"), j.Dependencies)
 	}
 	return b
 }
@@ -453,7 +470,7 @@ func appendResultBatch(b []byte, rb *ResultBatch) []byte {
 // growing it from nothing, which copied a batch a dozen times over.
 
 func jobspecSize(j *Jobspec) int {
-	return 48 + stringsSize(j.Argv) + stringsSize(j.Env) + len(j.Cwd) + len(j.Output) + len(j.PMI) + len(j.Name)
+	return 48 + stringsSize(j.Argv) + stringsSize(j.Env) + len(j.Cwd) + len(j.Output) + len(j.PMI) + len(j.Name) + stringsSize(j.Dependencies)
 }
 
 func jobResultSize(jr *JobResult) int {

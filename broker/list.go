@@ -5,7 +5,6 @@ import (
 	"syscall"
 
 	"github.com/fluxtaskfarm/flux/overlay"
-	"github.com/fluxtaskfarm/flux/sched"
 )
 
 func (jm *jobManager) list(from endpoint, m *overlay.Msg) {
@@ -27,16 +26,14 @@ func (jm *jobManager) list(from endpoint, m *overlay.Msg) {
 }
 
 func (jm *jobManager) info(j *job) JobInfo {
-	in := JobInfo{ID: j.id, State: j.state, Name: j.spec.Name, Req: j.spec.Req, Submit: j.submit, Start: j.start}
+	in := JobInfo{ID: j.id, State: j.state, Name: j.spec.Name, Req: j.spec.Req, Submit: j.submit, Start: j.start, Urgency: j.urgency}
 	if in.Name == "" && len(j.spec.Argv) > 0 {
 		in.Name = j.spec.Argv[0]
 	}
 	switch j.state {
 	case statePending:
 		in.Start = j.start // zero unless requeued
-		if jm.sched != nil {
-			in.Why = jm.sched.Why(sched.JobID(j.id))
-		}
+		in.Why = jm.pendingWhy(j)
 	case stateRunning, stateFinished:
 		in.Ranks, in.Cores = allocText(j.alloc)
 	}

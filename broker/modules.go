@@ -16,7 +16,7 @@ import (
 // moduleService runs modules: external programs (any language) that connect
 // to the broker's socket and register service names, so that requests for
 // those services, from any rank below, reach them; and the built-in
-// scheduler modules (sched.fcfs, sched.easy, ...), which switch the policy.
+// scheduler modules (sched.easy, sched.fcfs, ...), which switch the policy.
 type moduleService struct {
 	st        *state
 	mods      map[string]*module

@@ -132,6 +132,9 @@ func newState(b *Broker) (*state, error) {
 			topicDisconnect: jm.disconnect,
 			TopicStop:       st.stopRequest,
 			topicExecAbort:  jm.abortRequest,
+			TopicUrgency:    jm.setUrgency,
+			TopicQueue:      jm.queueControl,
+			TopicQueueWait:  jm.queueWait,
 		} {
 			st.handlers[topic] = h
 		}

@@ -5,7 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/fluxtaskfarm/flux/client"
 	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/sched"
 )
 
 // Defaults holds flux-capacitor's own flags. Every line starts from them and
@@ -17,11 +20,13 @@ type Defaults struct {
 	Env       []string // "K=V"
 	Output    string
 	LabelIO   bool
+	Urgency   *int                // --urgency; nil: Flux's default, 16
+	Deps      []broker.Dependency // --dependency on job ids (not lines), for every line
 }
 
 // optionsHelp is the one list of per-line options, quoted in every message
 // about an option the parser does not know.
-const optionsHelp = "options are -n -N -c -g -t --cwd --env -o --label-io; put -- before a command that starts with -"
+const optionsHelp = "options are -n -N -c -g -t --cwd --env -o --label-io --urgency --dependency; put -- before a command that starts with -"
 
 // optKind names one per-line option, whatever spelling the user chose.
 type optKind uint8
@@ -36,6 +41,8 @@ const (
 	optEnv
 	optOutput
 	optLabelIO
+	optUrgency
+	optDependency
 )
 
 // optSpec describes how an option reads its value and how messages show it.
@@ -57,6 +64,8 @@ var (
 	specEnv     = &optSpec{kind: optEnv, short: "--env", example: "NAME=VALUE"}
 	specOutput  = &optSpec{kind: optOutput, short: "-o", example: "FILE"}
 	specLabelIO = &optSpec{kind: optLabelIO, short: "--label-io", noValue: true}
+	specUrgency = &optSpec{kind: optUrgency, short: "--urgency", example: "16"}
+	specDep     = &optSpec{kind: optDependency, short: "--dependency", example: "afterok:line:12"}
 )
 
 // shortOpts is indexed by the letter after a single dash.
@@ -74,6 +83,8 @@ var longOpts = map[string]*optSpec{
 	"env":            specEnv,
 	"output":         specOutput,
 	"label-io":       specLabelIO,
+	"urgency":        specUrgency,
+	"dependency":     specDep,
 }
 
 // lineOpts accumulates the options of one line, as given on the line (zero
@@ -89,6 +100,9 @@ type lineOpts struct {
 	pmi       string
 	labelIO   bool
 	env       []string
+	urgency   int
+	hasUrg    bool
+	deps      []broker.Dependency
 
 	pending     *optSpec // an option still waiting for its value word
 	pendingName string   // the spelling the user wrote, for messages
@@ -218,6 +232,18 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 		o.env = append(o.env, val)
 	case optLabelIO:
 		o.labelIO = true
+	case optUrgency:
+		u, err := sched.ParseUrgency(val)
+		if err != nil {
+			return name + " " + err.Error()
+		}
+		o.urgency, o.hasUrg = u, true
+	case optDependency:
+		d, err := broker.ParseDependencyWith(val, parseJobID)
+		if err != nil {
+			return name + " " + err.Error()
+		}
+		o.deps = append(o.deps, d)
 	}
 	return ""
 }
@@ -294,6 +320,21 @@ func (o *lineOpts) finish(def *Defaults, l *Line) string {
 		l.PMI = "on"
 	}
 	l.Env = mergeEnv(def.Env, o.env)
+	l.Urgency = def.Urgency
+	if o.hasUrg {
+		u := o.urgency
+		l.Urgency = &u
+	}
+	l.Deps = def.Deps
+	if len(o.deps) > 0 {
+		for _, d := range o.deps {
+			if d.Line >= l.Seq {
+				return "--dependency " + d.String() + ": line " + strconv.Itoa(d.Line) +
+					" is not before this line; a line can depend only on earlier lines"
+			}
+		}
+		l.Deps = append(def.Deps[:len(def.Deps):len(def.Deps)], o.deps...)
+	}
 	return ""
 }
 
@@ -320,4 +361,11 @@ next:
 		out = append(out, kv)
 	}
 	return out
+}
+
+// parseJobID reads a --dependency's job id in any encoding Flux prints
+// (decimal, f58, hex).
+func parseJobID(s string) (uint64, error) {
+	id, err := client.ParseJobID(s)
+	return uint64(id), err
 }

@@ -56,6 +56,7 @@ func App() *cli.App {
 			rpcCommand(),
 			hierarchyCommand(),
 			jobCommand(),
+			queueCommand(),
 			pythonCommand(),
 			envCommand(),
 			reportCommand(),

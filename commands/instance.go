@@ -31,17 +31,23 @@ func attrFlag() cli.Flag {
 
 // schedFlag picks the scheduling policy.
 func schedFlag() cli.Flag {
-	return &cli.StringFlag{Name: "sched", Usage: "scheduler: sched.fcfs (default), sched.easy, sched.conservative or sched.hybrid, " +
-		"with options, e.g. \"sched.easy queue-depth=64\"; default from FLUX_SCHED_OPTIONS (or FLUX_SCHED_OPTS)"}
+	return &cli.StringFlag{Name: "sched", Usage: "scheduler: sched.easy (default: EASY backfill, never starves a wide job), sched.fcfs (strict, " +
+		"the head blocks), sched.conservative, sched.hybrid or sched.firstfit (any job that fits starts; can starve wide jobs), " +
+		"with options, e.g. \"sched.easy queue-depth=64 default-estimate=30m learn-estimates=on\"; default from FLUX_SCHED_OPTIONS (or FLUX_SCHED_OPTS)"}
 }
 
 // schedOptions reads --sched, else the environment.
 func schedOptions(c *cli.Context) (sched.Options, error) {
 	if v := c.String("sched"); v != "" {
-		if !strings.Contains(strings.Fields(v)[0], "=") {
-			v = "plugin=" + v
+		spec := v
+		if f := strings.Fields(v); len(f) > 0 && !strings.Contains(f[0], "=") {
+			spec = "plugin=" + v
 		}
-		return sched.ParseOptions(v)
+		o, err := sched.ParseOptions(spec)
+		if err != nil {
+			return o, fmt.Errorf("--sched %q: %w", v, err)
+		}
+		return o, nil
 	}
 	return sched.OptionsFromEnv(os.Getenv)
 }
