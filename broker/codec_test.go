@@ -132,6 +132,8 @@ var hotTypes = []hotType{
 			Argv: []string{"sh", "-c", strings.Repeat("echo x; ", 40)}, Env: []string{"A=1", "B="}, Cwd: "/tmp",
 			TimeLimit: 90 * time.Second, Output: "out.{{id}}", LabelIO: true, Stream: true, Line: -3, PMI: "on", Name: "é☃"},
 		Jobspec{Req: resources.Request{Nodes: -1, Tasks: math.MinInt64, CoresPerTask: math.MaxInt64}, TimeLimit: -1},
+		Jobspec{Argv: []string{"x"}, Urgency: new(int), Dependencies: []string{"afterok:1", "after:2"}},
+		Jobspec{Argv: []string{"x"}, Urgency: func() *int { u := 31; return &u }()},
 	),
 	newHotType(submitToTwin, submitFromTwin,
 		SubmitRequest{},

@@ -13,13 +13,6 @@ import (
 	"github.com/fluxtaskfarm/flux/sched"
 )
 
-// Job states as flux jobs shows them.
-const (
-	statePending  = "pending"
-	stateRunning  = "running"
-	stateFinished = "finished"
-)
-
 // jobManager lives at rank 0: the job table, the scheduler over every rank's
 // resources, the watchers that get results, and the history.
 type jobManager struct {
@@ -41,6 +34,10 @@ type jobManager struct {
 	outgoing    map[int]*outStart
 	transitions []JobTransition
 	counts      JobStats // inactive jobs by outcome, and retries, since the start (flux jobs --stats)
+
+	dependents map[uint64][]uint64 // target job -> jobs waiting on it (depjobs.go)
+	depWaiting int                 // jobs waiting for dependencies, at most maxDepWaiting
+	q          queueState          // flux queue's switches and waits (queue.go)
 }
 
 type remoteKey struct {
@@ -84,6 +81,8 @@ type job struct {
 	lostWhy string           // a rank it ran on was lost
 	abort   *ExecAbort       // the first PMI abort of one of its tasks
 	pmiSet  *resources.IDSet // the ranks of its slices, made once for its PMI parts (shared, read-only)
+	urgency int              // Flux's 0 (held) to 31
+	deps    []Dependency     // unmet dependencies: the job waits outside the scheduler's queue
 }
 
 // pmiRanks are the brokers holding parts of j, for its PMI key exchange.
@@ -130,6 +129,8 @@ func newJobManager(st *state) (*jobManager, error) {
 		remote:   make(map[remoteKey]*watcher),
 		dirty:    make(map[*watcher]bool),
 		outgoing: make(map[int]*outStart),
+
+		dependents: make(map[uint64][]uint64),
 	}
 	if st.size == 1 {
 		s, err := sched.New(cfg.Resources, cfg.Sched)
@@ -155,6 +156,9 @@ func (jm *jobManager) hello(from endpoint, m *overlay.Msg) {
 	var h HelloRequest
 	if err := m.Decode(&h); err != nil || h.Rank <= 0 || h.Rank >= jm.st.size {
 		jm.st.b.cfg.Logf("broker: ignoring a bad hello from rank %d: %v", m.Src, err)
+		return
+	}
+	if jm.rejoin(from, m, &h) {
 		return
 	}
 	r := h.Resources
@@ -252,23 +256,56 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 			reply.Errs[i] = "no command"
 			continue
 		}
+		if jm.q.disabled {
+			reply.Errs[i] = "job submission is disabled"
+			if jm.q.disableReason != "" {
+				reply.Errs[i] += ": " + jm.q.disableReason
+			}
+			continue
+		}
 		spec.Req = spec.Req.Normalize()
 		if err := spec.Req.Validate(); err != nil {
 			reply.Errs[i] = err.Error()
 			continue
 		}
 		id := jm.nextID + 1
-		if err := jm.sched.Submit(sched.Job{ID: sched.JobID(id), Req: spec.Req, Estimate: spec.TimeLimit}); err != nil {
-			reply.Errs[i] = err.Error()
-			continue
+		j := &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now, urgency: sched.UrgencyDefault}
+		if u := spec.Urgency; u != nil {
+			if *u < 0 || *u > sched.UrgencyMax {
+				reply.Errs[i] = fmt.Sprintf("--urgency %d: %v", *u, sched.ErrUrgency)
+				continue
+			}
+			j.urgency = *u
+		}
+		if len(spec.Dependencies) > 0 {
+			var err error
+			if j.deps, err = jm.resolveDeps(spec.Dependencies, id); err == nil && len(j.deps) > 0 {
+				err = jm.sched.Check(spec.Req) // refuse now what could never run
+				if err == nil && jm.depWaiting >= maxDepWaiting {
+					err = fmt.Errorf("%d jobs already wait for dependencies; retry after some are released", jm.depWaiting)
+				}
+			}
+			if err != nil {
+				reply.Errs[i] = err.Error()
+				continue
+			}
+		}
+		if len(j.deps) == 0 {
+			if err := jm.sched.Submit(jm.schedJob(j)); err != nil {
+				reply.Errs[i] = err.Error()
+				continue
+			}
 		}
 		jm.nextID = id
-		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
 		if spec.Retry > 0 {
 			jm.counts.Retried++
 		}
+		jm.jobs[id] = j
 		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
+		if len(j.deps) > 0 {
+			jm.waitFor(j)
+		}
 	}
 	return reply, nil
 }
@@ -297,6 +334,9 @@ func (jm *jobManager) schedule() {
 		j.state, j.start, j.alloc = stateRunning, now, s.Alloc
 		j.parts = make(map[int]*part, len(s.Alloc.Slices))
 		j.left = len(s.Alloc.Slices)
+		if len(jm.dependents) > 0 {
+			jm.targetChanged(j.id, false) // after:ID is met
+		}
 		if jm.st.ev.audience() {
 			ranks, _ := allocText(j.alloc)
 			jm.transition(JobTransition{ID: j.id, State: "running", Ranks: ranks})
@@ -405,6 +445,7 @@ func (jm *jobManager) flush() {
 		jm.st.ev.publish(EventJobState, &JobStateEvent{Transitions: jm.transitions})
 		jm.transitions = nil
 	}
+	jm.checkQueueWaiters()
 }
 
 // started records that rank took its parts, or could not: those jobs go
@@ -548,6 +589,9 @@ func (jm *jobManager) complete(j *job) {
 	if r.End.IsZero() {
 		r.End = time.Now()
 	}
+	if jm.sched.Learning() && r.Err == "" && !r.Canceled && !j.start.IsZero() {
+		jm.sched.Observe(learnKey(&j.spec), r.End.Sub(r.Start))
+	}
 	jm.end(j, r)
 }
 
@@ -568,19 +612,12 @@ func (jm *jobManager) hostOf(ranks []int) string {
 
 // end records a job's final result, delivers it and moves it to history.
 func (jm *jobManager) end(j *job, r *JobResult) {
+	jm.stopWaiting(j) // canceled while waiting for a dependency
 	j.result = r
 	j.state = stateFinished
 	j.parts = nil
 	delete(jm.jobs, j.id)
-	t := JobTransition{ID: j.id, State: "finished", Status: r.Status}
-	switch {
-	case r.Canceled:
-		t.State = "canceled"
-	case r.TimedOut:
-		t.State = "timeout"
-	case r.Status != 0 || r.Err != "":
-		t.State = "failed"
-	}
+	t := JobTransition{ID: j.id, State: r.FinalState(), Status: r.Status}
 	jm.transition(t)
 	jm.counts.Inactive++
 	switch t.State {
@@ -608,6 +645,9 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 	}
 	delete(jm.waiters, j.id)
 	jm.history.add(j)
+	if len(jm.dependents) > 0 {
+		jm.targetChanged(j.id, true)
+	}
 }
 
 func (jm *jobManager) cancel(from endpoint, m *overlay.Msg) {
@@ -717,7 +757,8 @@ func (jm *jobManager) resources(from endpoint, m *overlay.Msg) {
 		down = append(down, r)
 	}
 	sort.Ints(down)
-	jm.st.respond(from, m, &ResourceReply{All: all, Free: free, Down: down, Pending: s.Pending(), Running: s.Running()})
+	jm.st.respond(from, m, &ResourceReply{All: all, Free: free, Down: down, Pending: s.Pending(), Running: s.Running(),
+		Status: jm.st.rankStatuses()})
 }
 
 // dropWatcher forgets a results stream whose client went away, and cancels
@@ -740,8 +781,9 @@ func (jm *jobManager) dropWatcher(w *watcher) {
 	}
 }
 
-// clientGone drops a local client's watchers and attach waits.
+// clientGone drops a local client's watchers and attach and queue waits.
 func (jm *jobManager) clientGone(c *client) {
+	jm.dropQueueWaiters(c)
 	for _, w := range jm.watchers {
 		if w.c == c {
 			jm.dropWatcher(w)

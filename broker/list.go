@@ -5,7 +5,6 @@ import (
 	"syscall"
 
 	"github.com/fluxtaskfarm/flux/overlay"
-	"github.com/fluxtaskfarm/flux/sched"
 )
 
 func (jm *jobManager) list(from endpoint, m *overlay.Msg) {
@@ -49,29 +48,20 @@ func (jm *jobManager) stats() *JobStats {
 }
 
 func (jm *jobManager) info(j *job) JobInfo {
-	in := JobInfo{ID: j.id, State: j.state, Name: j.spec.Name, Req: j.spec.Req, Submit: j.submit, Start: j.start, Retry: j.spec.Retry}
+	in := JobInfo{ID: j.id, State: j.state, Name: j.spec.Name, Req: j.spec.Req, Submit: j.submit, Start: j.start, Urgency: j.urgency, Retry: j.spec.Retry}
 	if in.Name == "" && len(j.spec.Argv) > 0 {
 		in.Name = j.spec.Argv[0]
 	}
 	switch j.state {
 	case statePending:
 		in.Start = j.start // zero unless requeued
-		if jm.sched != nil {
-			in.Why = jm.sched.Why(sched.JobID(j.id))
-		}
+		in.Why = jm.pendingWhy(j)
 	case stateRunning, stateFinished:
 		in.Ranks, in.Cores = allocText(j.alloc)
 	}
 	if r := j.result; r != nil {
 		in.End, in.Status, in.Canceled = r.End, r.Status, r.Canceled
-		switch {
-		case r.Canceled:
-			in.State = "canceled"
-		case r.TimedOut:
-			in.State = "timeout"
-		case r.Status != 0 || r.Err != "":
-			in.State = "failed"
-		}
+		in.State = r.FinalState()
 	}
 	return in
 }

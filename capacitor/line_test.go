@@ -182,7 +182,7 @@ func TestParseLineSkip(t *testing.T) {
 
 func TestParseLineErrors(t *testing.T) {
 	tests := []struct{ line, msg string }{
-		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env -o --label-io --retries; put -- before a command that starts with -"},
+		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env -o --label-io --urgency --dependency --retries; put -- before a command that starts with -"},
 		{"--frobnicate a", "unknown option --frobnicate;"},
 		{"-l a", "unknown option -l;"},
 		{"-n", "-n needs a value, as in -n 4"},
@@ -348,6 +348,7 @@ func FuzzParseLine(f *testing.F) {
 		"FOO=1 env", "cd /tmp && ls", "sleep 1 # comment", "-t 1.5h --cwd /x --env A=1 -o f --label-io -- x",
 		"-n $N x", "echo 'x", "-n1 for f in *; do echo $f; done", "# c", "", "-n 2 -N 3 x", "--env HOME x",
 		"-n1 >out echo hi", "echo $'a'", "a\\ b", "-n1 (", "x <<EOF", "-c\t2 y",
+		"--urgency=hold x", "--urgency 31 --dependency=afterok:line:1 x", "--dependency afterany:7 x", "--dependency=after:line:9 x",
 	} {
 		f.Add(s)
 	}

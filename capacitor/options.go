@@ -5,7 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/fluxtaskfarm/flux/client"
 	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/sched"
 )
 
 // Defaults holds flux-capacitor's own flags. Every line starts from them and
@@ -17,12 +20,14 @@ type Defaults struct {
 	Env       []string // "K=V"
 	Output    string
 	LabelIO   bool
-	Retries   int // a failed line runs again up to this many times
+	Retries   int                 // a failed line runs again up to this many times
+	Urgency   *int                // --urgency; nil: Flux's default, 16
+	Deps      []broker.Dependency // --dependency on job ids (not lines), for every line
 }
 
 // optionsHelp is the one list of per-line options, quoted in every message
 // about an option the parser does not know.
-const optionsHelp = "options are -n -N -c -g -t --cwd --env -o --label-io --retries; put -- before a command that starts with -"
+const optionsHelp = "options are -n -N -c -g -t --cwd --env -o --label-io --urgency --dependency --retries; put -- before a command that starts with -"
 
 // optKind names one per-line option, whatever spelling the user chose.
 type optKind uint8
@@ -38,6 +43,8 @@ const (
 	optOutput
 	optLabelIO
 	optRetries
+	optUrgency
+	optDependency
 )
 
 // optSpec describes how an option reads its value and how messages show it.
@@ -60,6 +67,8 @@ var (
 	specOutput  = &optSpec{kind: optOutput, short: "-o", example: "FILE"}
 	specLabelIO = &optSpec{kind: optLabelIO, short: "--label-io", noValue: true}
 	specRetries = &optSpec{kind: optRetries, short: "--retries", example: "3"}
+	specUrgency = &optSpec{kind: optUrgency, short: "--urgency", example: "16"}
+	specDep     = &optSpec{kind: optDependency, short: "--dependency", example: "afterok:line:12"}
 )
 
 // shortOpts is indexed by the letter after a single dash.
@@ -78,6 +87,8 @@ var longOpts = map[string]*optSpec{
 	"output":         specOutput,
 	"label-io":       specLabelIO,
 	"retries":        specRetries,
+	"urgency":        specUrgency,
+	"dependency":     specDep,
 }
 
 // lineOpts accumulates the options of one line, as given on the line (zero
@@ -93,6 +104,9 @@ type lineOpts struct {
 	pmi        string
 	labelIO    bool
 	env        []string
+	urgency    int
+	hasUrg     bool
+	deps       []broker.Dependency
 	retries    int
 	hasRetries bool
 
@@ -230,6 +244,18 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 			return name + " " + val + ": the retry count must be a whole number from 0 to " + strconv.Itoa(MaxRetries)
 		}
 		o.retries, o.hasRetries = n, true
+	case optUrgency:
+		u, err := sched.ParseUrgency(val)
+		if err != nil {
+			return name + " " + err.Error()
+		}
+		o.urgency, o.hasUrg = u, true
+	case optDependency:
+		d, err := broker.ParseDependencyWith(val, parseJobID)
+		if err != nil {
+			return name + " " + err.Error()
+		}
+		o.deps = append(o.deps, d)
 	}
 	return ""
 }
@@ -314,6 +340,21 @@ func (o *lineOpts) finish(def *Defaults, l *Line) string {
 	if o.hasRetries {
 		l.Retries = o.retries
 	}
+	l.Urgency = def.Urgency
+	if o.hasUrg {
+		u := o.urgency
+		l.Urgency = &u
+	}
+	l.Deps = def.Deps
+	if len(o.deps) > 0 {
+		for _, d := range o.deps {
+			if d.Line >= l.Seq {
+				return "--dependency " + d.String() + ": line " + strconv.Itoa(d.Line) +
+					" is not before this line; a line can depend only on earlier lines"
+			}
+		}
+		l.Deps = append(def.Deps[:len(def.Deps):len(def.Deps)], o.deps...)
+	}
 	return ""
 }
 
@@ -340,4 +381,11 @@ next:
 		out = append(out, kv)
 	}
 	return out
+}
+
+// parseJobID reads a --dependency's job id in any encoding Flux prints
+// (decimal, f58, hex).
+func parseJobID(s string) (uint64, error) {
+	id, err := client.ParseJobID(s)
+	return uint64(id), err
 }

@@ -213,6 +213,20 @@ func (r *reporter) lineError(it *item, why string) {
 	r.advance()
 }
 
+// notice tells the user something about a line that is not its record.
+func (r *reporter) notice(it *item, msg string) {
+	fmt.Fprintf(r.errw, "%s: %s\n", it.where(), msg)
+}
+
+// depFailed is the final record of a line that never ran because a line it
+// depends on did not end as it needed: a failure (exit 1), not a bad line.
+func (r *reporter) depFailed(it *item, why string) {
+	r.sum.Failed++
+	fmt.Fprintf(r.errw, "%s: %s\n", it.where(), why)
+	r.log(Record{Seq: it.line.Seq, Host: "-", Start: time.Now(), Exitval: 1, Command: it.line.Text})
+	r.advance()
+}
+
 // result reports a line's last attempt; it returns false when that is no
 // final record (killed by Ctrl-C, the walltime or --halt now: --resume runs
 // the line again).

@@ -59,6 +59,13 @@ type pending struct {
 	sent  bool      // submitted; its result is due
 	tries int       // attempts that failed and were run again
 	due   time.Time // a retry waiting for --retry-delay: not before then
+	// counted in runner.retriable (sent once, with retries to spare)
+	counted bool
+
+	// Line dependencies (depend.go).
+	held     bool     // waiting here for lines it depends on; not submitted
+	metLines []int    // lines whose dependency is met
+	idDeps   []string // after:ID for after:line:N, once that line has an id
 }
 
 type submitReply struct {
@@ -162,6 +169,11 @@ type runner struct {
 	halted     bool // the --halt condition held: no new line starts
 	unstarted  int  // lines read but not started because of the halt
 	lastStatus int  // the exit status of the latest failed line (halt fail=1)
+
+	outcomes outcomeRing   // recent lines' outcomes, for line dependencies
+	waiting  map[int][]int // line -> held lines waiting on it
+	ready    []*pending    // held lines whose dependencies were met this event: submitted at its end
+	nheld    int           // held lines (not yet submitted)
 }
 
 func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *broker.ResultBatch,
@@ -215,6 +227,7 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 				continue
 			}
 			r.submit(batch)
+			r.submitReady()
 		case sr := <-r.replies:
 			r.awaiting--
 			r.submitted(sr)
@@ -255,11 +268,12 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 }
 
 // endOfInput tells the backend that no more lines come, once the input
-// ended, every line read was submitted (-j holds none back) and no line in
-// flight can be run again by --retries: a tree's children exit when told,
-// and could not run a line sent after.
+// ended, every line read was submitted (none held for line dependencies,
+// none held back by -j) and no line in flight can be run again by
+// --retries: a tree's children drain and exit when told, and could not run
+// a line sent after.
 func (r *runner) endOfInput() {
-	if !r.inputDone || r.endSent || r.retriable > 0 || r.qhead < len(r.queue) || len(r.delayed) > 0 {
+	if !r.inputDone || r.endSent || r.nheld > 0 || r.retriable > 0 || r.qhead < len(r.queue) || len(r.delayed) > 0 {
 		return
 	}
 	r.endSent = true
@@ -275,11 +289,16 @@ func (r *runner) stopped() bool { return r.interrupted || r.halted }
 // lines again): after Ctrl-C, at the walltime, or at --halt now.
 func (r *runner) killing() bool { return r.interrupted || (r.halted && r.cfg.Halt.Now) }
 
-// submit queues one batch of lines; bad lines get their final record now.
+// submit queues one batch of lines; bad lines get their final record now,
+// and lines that wait for earlier lines are held (depend.go).
 func (r *runner) submit(batch []item) {
 	now := time.Now()
 	for i := range batch {
 		it := &batch[i]
+		if it.resumed {
+			r.lineEnded(it.line.Seq, true, true)
+			continue
+		}
 		if r.stopped() {
 			r.unstarted++
 			continue
@@ -287,20 +306,39 @@ func (r *runner) submit(batch []item) {
 		if it.err != "" {
 			r.rep.lineError(it, it.err)
 			r.ended(false, 2)
+			r.lineEnded(it.line.Seq, false, false)
 			continue
 		}
 		l := &it.line
 		if !r.drainAt.IsZero() && l.TimeLimit > 0 && now.Add(l.TimeLimit).After(r.drainAt) {
-			// It could not finish before the end: leave it for --resume.
+			// It could not finish before the end: leave it for --resume
+			// (and the lines that depend on it).
 			r.deferred++
+			r.outcomes.put(l.Seq, outcomeDeferred)
+			r.wake(l.Seq, true)
 			continue
 		}
 		p := &pending{it: *it, start: now}
 		r.inflight[uint64(l.Seq)] = p
-		r.queue = append(r.queue, p)
-		if l.Retries > 0 {
-			r.retriable++
+		if len(l.Deps) > 0 {
+			switch r.judgeLine(p, true) {
+			case lineWait:
+				r.setHeld(p, true)
+				continue
+			case lineEnded:
+				continue
+			}
 		}
+		r.queue = append(r.queue, p)
+	}
+}
+
+// submitReady queues the held lines released during this event (pump
+// sends them, as -j allows).
+func (r *runner) submitReady() {
+	if len(r.ready) > 0 {
+		r.queue = append(r.queue, r.ready...)
+		r.ready = nil
 	}
 }
 
@@ -334,17 +372,33 @@ func (r *runner) pump() {
 	}
 }
 
-// send submits lines to the backend.
+// spec is the job of line p.
+func (r *runner) spec(p *pending) broker.Jobspec {
+	l := &p.it.line
+	s := broker.Jobspec{
+		Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
+		TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO, PMI: l.PMI,
+		Stream: r.cfg.LineBuffer, Line: l.Seq, Name: l.Command, Urgency: l.Urgency, Retry: p.tries,
+	}
+	for _, d := range l.Deps {
+		if d.Line == 0 {
+			s.Dependencies = append(s.Dependencies, d.String())
+		}
+	}
+	s.Dependencies = append(s.Dependencies, p.idDeps...)
+	return s
+}
+
+// send submits lines to the backend as one batch.
 func (r *runner) send(batch []*pending) {
 	specs := make([]broker.Jobspec, len(batch))
 	jobs := make([]*pending, len(batch))
 	now := time.Now()
 	for i, p := range batch {
-		l := &p.it.line
-		specs[i] = broker.Jobspec{
-			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
-			TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO, PMI: l.PMI,
-			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: l.Command, Retry: p.tries,
+		specs[i] = r.spec(p)
+		if !p.counted && p.it.line.Retries > 0 {
+			p.counted = true
+			r.retriable++
 		}
 		p.sent, p.id, p.start = true, 0, now
 		jobs[i] = p
@@ -378,6 +432,13 @@ func (r *runner) submitted(sr submitReply) {
 			if r.killing() {
 				late = append(late, p.id)
 			}
+			if u := p.it.line.Urgency; u != nil && *u == 0 {
+				r.rep.notice(&p.it, fmt.Sprintf("held (urgency 0) as job %d: it starts only once `flux job urgency %d 16` "+
+					"raises it in this instance (the FLUX_URI its tasks see); the run ends after it", p.id, p.id))
+			}
+			if r.waiting != nil {
+				r.wake(p.it.line.Seq, false) // after:line:N can now be after:ID
+			}
 			continue
 		}
 		if q := r.inflight[uint64(p.it.line.Seq)]; q == p && p.sent {
@@ -386,9 +447,11 @@ func (r *runner) submitted(sr submitReply) {
 			r.active--
 			r.rep.lineError(&p.it, why)
 			r.ended(false, 2)
+			r.lineEnded(p.it.line.Seq, false, false)
 		}
 	}
 	r.cancel(late)
+	r.submitReady()
 }
 
 func (r *runner) results(b *broker.ResultBatch) {
@@ -421,7 +484,9 @@ func (r *runner) results(b *broker.ResultBatch) {
 		if final {
 			r.ended(!failed, res.Status)
 		}
+		r.lineEnded(p.it.line.Seq, true, res.Status == 0 && res.Err == "" && !res.Canceled && !res.TimedOut)
 	}
+	r.submitReady()
 	r.rep.flush()
 }
 
@@ -429,7 +494,7 @@ func (r *runner) results(b *broker.ResultBatch) {
 // flight.
 func (r *runner) forget(p *pending) {
 	delete(r.inflight, uint64(p.it.line.Seq))
-	if p.tries < p.it.line.Retries {
+	if p.counted && p.tries < p.it.line.Retries {
 		r.retriable--
 	}
 }
@@ -500,6 +565,7 @@ func (r *runner) halt() {
 	r.reading = false
 	r.stopSource()
 	r.dropQueued()
+	r.dropHeld()
 	if r.cfg.Halt.Now {
 		r.cancelInflight()
 	}
@@ -525,6 +591,7 @@ func (r *runner) interrupt() {
 	r.reading = false
 	r.stopSource()
 	r.dropQueued()
+	r.dropHeld()
 	r.cancelInflight()
 }
 

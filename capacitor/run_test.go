@@ -14,10 +14,10 @@ import (
 	"github.com/fluxtaskfarm/flux/broker"
 )
 
-// fakeBackend runs nothing: each job ends a moment after it is submitted,
+// recBackend runs nothing: each job ends a moment after it is submitted,
 // with the status status(line, attempt) gives. It records how many jobs
 // were in it at once. The run loop is real; only the instance is not.
-type fakeBackend struct {
+type recBackend struct {
 	mu         sync.Mutex
 	in         int
 	maxIn      int
@@ -29,12 +29,12 @@ type fakeBackend struct {
 	lost       chan error
 }
 
-func newFake(status func(uint64, int) int) *fakeBackend {
-	return &fakeBackend{attempts: map[uint64]int{}, retryField: map[uint64]int{}, status: status,
+func newRec(status func(uint64, int) int) *recBackend {
+	return &recBackend{attempts: map[uint64]int{}, retryField: map[uint64]int{}, status: status,
 		results: make(chan *broker.ResultBatch, 1024), lost: make(chan error)}
 }
 
-func (f *fakeBackend) Submit(jobs []broker.Jobspec, env []string, done func(broker.SubmitReply, error)) error {
+func (f *recBackend) Submit(jobs []broker.Jobspec, env []string, done func(broker.SubmitReply, error)) error {
 	f.mu.Lock()
 	reply := broker.SubmitReply{IDs: make([]uint64, len(jobs)), Errs: make([]string, len(jobs))}
 	var rb broker.ResultBatch
@@ -61,12 +61,12 @@ func (f *fakeBackend) Submit(jobs []broker.Jobspec, env []string, done func(brok
 	return nil
 }
 
-func (f *fakeBackend) Results() <-chan *broker.ResultBatch { return f.results }
-func (f *fakeBackend) Lost() <-chan error                  { return f.lost }
-func (f *fakeBackend) Cancel(ids []uint64)                 {}
-func (f *fakeBackend) Close()                              {}
+func (f *recBackend) Results() <-chan *broker.ResultBatch { return f.results }
+func (f *recBackend) Lost() <-chan error                  { return f.lost }
+func (f *recBackend) Cancel(ids []uint64)                 {}
+func (f *recBackend) Close()                              {}
 
-func runFake(t *testing.T, f *fakeBackend, lines string, cfg Config) (Summary, string) {
+func runFake(t *testing.T, f *recBackend, lines string, cfg Config) (Summary, string) {
 	t.Helper()
 	dir := t.TempDir()
 	cmds := filepath.Join(dir, "cmds")
@@ -83,7 +83,7 @@ func runFake(t *testing.T, f *fakeBackend, lines string, cfg Config) (Summary, s
 
 func TestRunJobsCap(t *testing.T) {
 	for _, jobs := range []int{1, 3, 0} {
-		f := newFake(func(uint64, int) int { return 0 })
+		f := newRec(func(uint64, int) int { return 0 })
 		sum, _ := runFake(t, f, strings.Repeat("true\n", 300), Config{Jobs: jobs, Window: 64, Batch: 16})
 		if sum.Done != 300 {
 			t.Errorf("-j %d: %d done, want 300", jobs, sum.Done)
@@ -99,7 +99,7 @@ func TestRunJobsCap(t *testing.T) {
 
 func TestRunRetries(t *testing.T) {
 	// Line 1 fails twice, line 2 always; line 3 succeeds.
-	f := newFake(func(line uint64, attempt int) int {
+	f := newRec(func(line uint64, attempt int) int {
 		switch {
 		case line == 1 && attempt <= 2, line == 2:
 			return 1
@@ -120,7 +120,7 @@ func TestRunRetries(t *testing.T) {
 
 // Under -j a retry runs next, before the lines not started yet.
 func TestRunRetryFirstUnderJobs(t *testing.T) {
-	f := newFake(func(line uint64, attempt int) int {
+	f := newRec(func(line uint64, attempt int) int {
 		if line == 1 && attempt == 1 {
 			return 1
 		}
@@ -133,7 +133,7 @@ func TestRunRetryFirstUnderJobs(t *testing.T) {
 }
 
 func TestRunHaltSoon(t *testing.T) {
-	f := newFake(func(line uint64, _ int) int {
+	f := newRec(func(line uint64, _ int) int {
 		if line == 2 {
 			return 5
 		}
@@ -155,7 +155,7 @@ func TestRunHaltSoon(t *testing.T) {
 // Under -j the queue never empties while the input lasts; its array must
 // not grow with the input.
 func TestRunQueueBounded(t *testing.T) {
-	f := newFake(func(uint64, int) int { return 0 })
+	f := newRec(func(uint64, int) int { return 0 })
 	r := &runner{cfg: Config{Jobs: 1, Batch: 8}, be: f, inflight: map[uint64]*pending{}, replies: make(chan submitReply, 64)}
 	for i := 0; i < 10; i++ {
 		r.queue = append(r.queue, &pending{it: item{line: Line{Seq: i}}})

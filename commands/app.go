@@ -58,6 +58,7 @@ func App() *cli.App {
 			jobCommand(),
 			uriCommand(),
 			topCommand(),
+			queueCommand(),
 			pythonCommand(),
 			envCommand(),
 			reportCommand(),

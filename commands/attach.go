@@ -19,7 +19,7 @@ func jobCommand() *cli.Command {
 			Usage:     "wait for a job to end, print its output and exit with its status",
 			UsageText: "flux job attach ID",
 			Action:    attachAction,
-		}},
+		}, jobUrgencyCommand()},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fluxtaskfarm/flux/capacitor"
 	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/sched"
 	"github.com/urfave/cli/v2"
 )
 
@@ -23,6 +24,9 @@ func jobFlags() []cli.Flag {
 		&cli.StringFlag{Name: "cwd", Usage: "working directory of the tasks"},
 		&cli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE to set, or KEY to copy from this environment (repeatable)"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the tasks' stdout and stderr to this file; {{id}} job id, {{line}} line number, {{task.id}} task rank"},
+		&cli.StringFlag{Name: "urgency", Usage: "0 to 31, or hold (0: the job waits until flux job urgency raises it), default (16), expedite (31); the queue is ordered by urgency, then submit time"},
+		&cli.StringSliceFlag{Name: "dependency", Usage: "TYPE:ID (repeatable): start only after job ID started (after), ended (afterany), succeeded (afterok) " +
+			"or failed (afternotok); a job whose dependency can no longer be met ends without running. In a command file, TYPE:line:N names an earlier line"},
 	}
 }
 
@@ -59,6 +63,23 @@ func jobDefaults(c *cli.Context) (capacitor.Defaults, error) {
 			return d, exitf(2, "flux %s: -t %s: %v", c.Command.Name, t, err)
 		}
 		d.TimeLimit = dur
+	}
+	if u := c.String("urgency"); c.IsSet("urgency") {
+		n, err := sched.ParseUrgency(u)
+		if err != nil {
+			return d, exitf(2, "flux %s: --urgency %v", c.Command.Name, err)
+		}
+		d.Urgency = &n
+	}
+	for _, s := range c.StringSlice("dependency") {
+		dep, err := parseDependency(s)
+		if err != nil {
+			return d, exitf(2, "flux %s: --dependency %v", c.Command.Name, err)
+		}
+		if dep.Line > 0 {
+			return d, exitf(2, "flux %s: --dependency %s: line references belong on a line of a command file; here name a job id", c.Command.Name, s)
+		}
+		d.Deps = append(d.Deps, dep)
 	}
 	for _, e := range c.StringSlice("env") {
 		name, _, hasValue := strings.Cut(e, "=")

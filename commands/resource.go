@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/urfave/cli/v2"
@@ -22,7 +23,7 @@ func resourceCommand() *cli.Command {
 			Usage:     "list free and allocated nodes, cores and GPUs (per rank with -v)",
 			UsageText: "flux resource list [-v] [--json]",
 			Flags: []cli.Flag{
-				&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "one line per rank: host, cores, free cores, GPUs"},
+				&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "one line per rank: host, cores, free cores, GPUs, free GPUs, state (online, lost) and since when"},
 				&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 			},
 			Action: resourceListAction,
@@ -47,20 +48,43 @@ func resourceListAction(c *cli.Context) error {
 	}
 	w := tabwriter.NewWriter(os.Stdout, 2, 8, 2, ' ', 0)
 	defer w.Flush()
+	down := map[int]bool{}
+	for _, d := range r.Down {
+		down[d] = true
+	}
 	if c.Bool("verbose") {
-		fmt.Fprintln(w, "RANK\tHOST\tCORES\tFREE\tGPUS\tFREE GPUS")
+		fmt.Fprintln(w, "RANK\tHOST\tCORES\tFREE\tGPUS\tFREE GPUS\tSTATE\tSINCE")
 		for i, rk := range r.All.Ranks {
 			free := r.Free.Ranks[i]
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", rk.Rank, rk.Host, dash(rk.Cores.String()),
-				dash(free.Cores.String()), dash(rk.GPUs.String()), dash(free.GPUs.String()))
+			state, since := "online", "-"
+			if down[rk.Rank] {
+				state = "lost"
+			}
+			if rk.Rank < len(r.Status) {
+				rs := r.Status[rk.Rank]
+				state = rs.State
+				if rs.Since > 0 {
+					since = time.Unix(0, int64(rs.Since*1e9)).Format("15:04:05.000")
+				}
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rk.Rank, rk.Host, dash(rk.Cores.String()),
+				dash(free.Cores.String()), dash(rk.GPUs.String()), dash(free.GPUs.String()), state, since)
 		}
 		return nil
 	}
 	fmt.Fprintln(w, "STATE\tNNODES\tNCORES\tNGPUS\tNODELIST")
-	var freeNodes, allocNodes []string
-	freeCores, allocCores, freeGPUs, allocGPUs := 0, 0, 0, 0
+	var freeNodes, allocNodes, downNodes []string
+	freeCores, allocCores, freeGPUs, allocGPUs, downCores, downGPUs := 0, 0, 0, 0, 0, 0
 	for i, rk := range r.All.Ranks {
 		free := r.Free.Ranks[i]
+		if down[rk.Rank] {
+			// A lost rank's resources are out of service, neither free
+			// nor allocated (flux resource list's "down" line).
+			downNodes = append(downNodes, rk.Host)
+			downCores += rk.Cores.Count()
+			downGPUs += rk.GPUs.Count()
+			continue
+		}
 		fc, fg := free.Cores.Count(), free.GPUs.Count()
 		freeCores += fc
 		freeGPUs += fg
@@ -75,6 +99,7 @@ func resourceListAction(c *cli.Context) error {
 	}
 	fmt.Fprintf(w, "free\t%d\t%d\t%d\t%s\n", len(freeNodes), freeCores, freeGPUs, hostList(freeNodes))
 	fmt.Fprintf(w, "allocated\t%d\t%d\t%d\t%s\n", len(allocNodes), allocCores, allocGPUs, hostList(allocNodes))
+	fmt.Fprintf(w, "down\t%d\t%d\t%d\t%s\n", len(downNodes), downCores, downGPUs, hostList(downNodes))
 	return nil
 }
 

@@ -15,7 +15,7 @@ func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
 		Usage:     "run one job in the instance, show its output as it comes, and exit with its status",
-		UsageText: "flux run [-n N] [-N N] [-c N] [-g N] [-t LIMIT] [--cwd DIR] [--env K=V] [-o FILE] [--label-io] CMD [ARGS...]",
+		UsageText: "flux run [-n N] [-N N] [-c N] [-g N] [-t LIMIT] [--cwd DIR] [--env K=V] [-o FILE] [--label-io] [--urgency N] [--dependency TYPE:ID] CMD [ARGS...]",
 		Description: `Like flux submit, but waits: the tasks' output is printed line by line as it comes (with
 --label-io each line starts with the task rank), and flux run exits with the job's status: the
 largest exit code of its tasks, or 128+signal. Ctrl-C cancels the job.`,

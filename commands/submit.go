@@ -13,7 +13,7 @@ func submitCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "submit",
 		Usage:     "submit one job to the instance and print its id",
-		UsageText: "flux submit [-n N] [-N N] [-c N] [-g N] [-t LIMIT] [--cwd DIR] [--env K=V] [-o FILE] CMD [ARGS...]",
+		UsageText: "flux submit [-n N] [-N N] [-c N] [-g N] [-t LIMIT] [--cwd DIR] [--env K=V] [-o FILE] [--urgency N] [--dependency TYPE:ID] CMD [ARGS...]",
 		Description: `The job runs CMD with ARGS (executed directly, no shell; use sh -c '...' for shell syntax) with
 the resources asked for. The job id is printed; follow it with flux jobs, flux cancel ID, or collect
 its output and exit status with flux run instead. Output not sent to a file (-o) is kept by the
@@ -40,8 +40,12 @@ func jobspecFrom(c *cli.Context) (broker.Jobspec, error) {
 	if err := req.Validate(); err != nil {
 		return broker.Jobspec{}, exitf(2, "flux %s: %v", c.Command.Name, err)
 	}
-	return broker.Jobspec{Req: req, Argv: argv, Env: d.Env, Cwd: d.Cwd, TimeLimit: d.TimeLimit,
-		Output: d.Output, LabelIO: d.LabelIO, Name: argv[0]}, nil
+	spec := broker.Jobspec{Req: req, Argv: argv, Env: d.Env, Cwd: d.Cwd, TimeLimit: d.TimeLimit,
+		Output: d.Output, LabelIO: d.LabelIO, Name: argv[0], Urgency: d.Urgency}
+	for _, dep := range d.Deps {
+		spec.Dependencies = append(spec.Dependencies, dep.String())
+	}
+	return spec, nil
 }
 
 func submitAction(c *cli.Context) error {
