@@ -326,3 +326,16 @@ func TestRetriesLostRank(t *testing.T) {
 		t.Errorf("stderr does not show the lost rank's lines retried:\n%s", errb.String())
 	}
 }
+
+// A line that depends on one that is retried waits for its last attempt:
+// afterok holds when the retry succeeds.
+func TestRetriesWithLineDependency(t *testing.T) {
+	dir := t.TempDir()
+	flakyScript(t, dir, 2)
+	f := writeFile(t, filepath.Join(dir, "cmds"), "sh flaky.sh count\n--dependency=afterok:line:1 echo after\n")
+	r := run(t, dir, "", "flux-capacitor", "--retries", "1", "--joblog", "log", "--command_file", f)
+	rows := joblog(t, filepath.Join(dir, "log"))
+	if r.code != 0 || len(rows) != 2 || rows["2"][6] != "0" || !strings.Contains(r.stdout, "after") {
+		t.Errorf("exit %d rows %v stdout %q: want line 2 run after line 1's successful retry\n%s", r.code, rows, r.stdout, r.stderr)
+	}
+}
