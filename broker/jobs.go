@@ -3,10 +3,12 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"syscall"
 	"time"
 
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/pmi"
 	"github.com/fluxtaskfarm/flux/resources"
@@ -27,8 +29,8 @@ type jobManager struct {
 	sched   *sched.Scheduler // nil until every rank is online
 	online  map[int]resources.Rank
 	down    map[int]bool
-	jobs    map[uint64]*job // pending and running
-	nextID  uint64
+	jobs    map[uint64]*job  // pending and running
+	ids     *jobid.Generator // FLUIDs (RFC 19)
 	history *history
 	waiters map[uint64][]waiter // attach requests waiting for a job to end
 
@@ -116,6 +118,9 @@ func newJobManager(st *state) (*jobManager, error) {
 		remote:   make(map[remoteKey]*watcher),
 		dirty:    make(map[*watcher]bool),
 		outgoing: make(map[int]*outStart),
+		// A random generator id keeps two instances' ids apart; the
+		// timestamp keeps one instance's apart across restarts.
+		ids: jobid.NewGenerator(uint32(rand.Uint64()), nil),
 	}
 	if st.size == 1 {
 		s, err := sched.New(cfg.Resources, cfg.Sched)
@@ -243,12 +248,11 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 			reply.Errs[i] = err.Error()
 			continue
 		}
-		id := jm.nextID + 1
+		id := jm.ids.Next()
 		if err := jm.sched.Submit(sched.Job{ID: sched.JobID(id), Req: spec.Req, Estimate: spec.TimeLimit}); err != nil {
 			reply.Errs[i] = err.Error()
 			continue
 		}
-		jm.nextID = id
 		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
 		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
