@@ -59,6 +59,9 @@ type Jobspec struct {
 	Line      int               `msgpack:"line,omitempty"`   // input line number for {{line}}
 	PMI       string            `msgpack:"pmi,omitempty"`    // "" serve PMI-1 to jobs of several tasks; "off" never; "on" also to one task
 	Name      string            `msgpack:"name,omitempty"`   // shown by flux jobs
+	Error     string            `msgpack:"error,omitempty"`  // stderr's own file template (with Output); "" = with stdout
+	Setopt    []string          `msgpack:"setopt,omitempty"` // shell options KEY=VALUE (-o), checked by the client
+	Flags     string            `msgpack:"flags,omitempty"`  // --flags: "waitable"
 }
 
 // SubmitRequest carries a batch of jobs. Env is the base environment of

@@ -55,11 +55,31 @@ func (x *execService) start(p *ExecPart, env []string) {
 	spec := &launcher.Spec{
 		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: x.taskEnv(env), Cwd: p.Cwd,
 		JobSize: p.JobSize, CoresPerTask: p.CoresPerTask, TimeLimit: p.TimeLimit,
-		OutputTemplate: p.Output, LabelIO: p.LabelIO,
+		OutputTemplate: p.Output, ErrorTemplate: p.Error, LabelIO: p.LabelIO,
 		Tasks: make([]launcher.Task, len(p.Tasks)),
 	}
+	noCPU, noGPU := false, false
+	for _, kv := range p.Setopt { // checked by the client; the last setting wins
+		switch kv {
+		case "cpu-affinity=off":
+			noCPU = true
+		case "cpu-affinity=on", "cpu-affinity=per-task":
+			noCPU = false
+		case "gpu-affinity=off":
+			noGPU = true
+		case "gpu-affinity=on", "gpu-affinity=per-task":
+			noGPU = false
+		}
+	}
 	for i, t := range p.Tasks {
-		spec.Tasks[i] = launcher.Task{Rank: t.Rank, LocalID: t.Local, Cores: t.Cores, GPUs: t.GPUs}
+		lt := launcher.Task{Rank: t.Rank, LocalID: t.Local, Cores: t.Cores, GPUs: t.GPUs}
+		if noCPU {
+			lt.Cores = nil // -o cpu-affinity=off: the scheduler still counts the cores, the task is not bound
+		}
+		if noGPU {
+			lt.GPUs = nil
+		}
+		spec.Tasks[i] = lt
 	}
 	switch {
 	case p.Output != "":

@@ -341,6 +341,7 @@ func (jm *jobManager) partOf(j *job, si, firstTask int) *ExecPart {
 		Line: j.spec.Line, Cookie: j.spec.Cookie, JobSize: a.Tasks(), CoresPerTask: a.CoresPerTask,
 		Tasks: make([]ExecTask, sl.Tasks),
 		PMI:   j.spec.PMI == "on" || (j.spec.PMI != "off" && a.Tasks() > 1),
+		Error: j.spec.Error, Setopt: j.spec.Setopt,
 	}
 	if p.PMI {
 		perNode := make([]int, len(a.Slices))

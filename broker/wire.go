@@ -46,6 +46,8 @@ type ExecPart struct {
 	CoresPerTask int           `msgpack:"cpt"`
 	PMI          bool          `msgpack:"pmi,omitempty"`     // serve PMI-1 to the tasks
 	Mapping      string        `msgpack:"mapping,omitempty"` // PMI_process_mapping of the whole job
+	Error        string        `msgpack:"error,omitempty"`   // stderr's file template (File mode)
+	Setopt       []string      `msgpack:"setopt,omitempty"`  // shell options KEY=VALUE
 }
 
 // ExecStart carries the parts one rank starts in one scheduling pass. The

@@ -22,8 +22,11 @@ type Line struct {
 	Cwd       string
 	Env       []string // defaults first, then per-line --env (later wins for the same key); read-only, may share the defaults' array
 	Output    string
+	Error     string // --error: stderr's own file template
 	LabelIO   bool
-	PMI       string // -o pmi=off|on: "" serves PMI-1 to jobs of several tasks
+	Name      string   // --job-name
+	Setopt    []string // -o KEY=VALUE shell options (checked), defaults first
+	PMI       string   // -o pmi=off|on: "" serves PMI-1 to jobs of several tasks
 	Argv      []string
 	Shell     bool   // Argv is ["/bin/sh","-c",Command]
 	Command   string // the command part as written (for display)

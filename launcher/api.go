@@ -59,6 +59,9 @@ type Spec struct {
 	// to Cwd. Tasks writing to the same expanded path append (O_APPEND) so
 	// nothing is clobbered. Empty means DefaultOutputTemplate.
 	OutputTemplate string
+	// ErrorTemplate, in File mode, is stderr's own file (same expansion);
+	// "" sends stderr to the output file.
+	ErrorTemplate string
 	// LabelIO prefixes every output line with "<task rank>: " (Capture and
 	// Stream). In Capture mode a labelled task's final unterminated line gets
 	// a '\n' so the next task's label starts a line.
