@@ -43,6 +43,7 @@ func App() *cli.App {
 			startCommand(),
 			capacitorCommand(),
 			submitCommand(),
+			bulksubmitCommand(),
 			runCommand(),
 			jobsCommand(),
 			cancelCommand(),
@@ -103,6 +104,10 @@ var valueFlags = map[string]bool{
 	"ntasks": true, "nodes": true, "cores-per-task": true, "gpus-per-task": true, "time-limit": true,
 	"output": true, "cwd": true, "env": true, "command_file": true, "command-file": true,
 	"joblog": true, "config": true, "stats": true, "simulate": true, "retries": true, "end": true, "walltime-margin": true, "test-size": true, "window": true, "kill-grace": true, "sched": true, "setattr": true,
+	"setopt": true, "error": true, "job-name": true, "input": true, "flags": true, "env-remove": true, "env-file": true,
+	"cc": true, "bcc": true, "define": true, "filter": true, "format": true, "count": true, "since": true, "name": true,
+	"signal": true, "s": true, "type": true, "message": true, "m": true, "severity": true, "to": true,
+	"urgency": true, "dependency": true, "exception-exit-code": true, "e": true,
 }
 
 // normalizeShortFlags rewrites Flux's attached short options (-n4, -t30s)
@@ -142,7 +147,8 @@ func normalizeShortFlags(args []string) []string {
 func isCommand(s string) bool {
 	switch s {
 	case "start", "capacitor", "submit", "run", "jobs", "cancel", "resource", "list", "broker", "keygen",
-		"ping", "event", "pub", "sub", "module", "load", "remove", "sched-sim", "rpc", "hierarchy", "job", "attach":
+		"ping", "event", "pub", "sub", "module", "load", "remove", "sched-sim", "rpc", "hierarchy", "job", "attach",
+		"bulksubmit", "status", "wait", "info", "eventlog", "last", "kill", "raise", "id", "urgency":
 		return true
 	}
 	return false
