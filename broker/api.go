@@ -158,6 +158,15 @@ type JobInfo struct {
 	Cores    string            `msgpack:"cores,omitempty" json:"cores,omitempty"`
 	Why      string            `msgpack:"why,omitempty" json:"why,omitempty"` // why a pending job waits
 	Canceled bool              `msgpack:"canceled,omitempty" json:"canceled,omitempty"`
+	// For flux jobs -o, flux job info and flux job eventlog:
+	Note      string        `msgpack:"note,omitempty" json:"note,omitempty"` // the exception note: a launch error, a lost rank
+	TimedOut  bool          `msgpack:"timedout,omitempty" json:"timedout,omitempty"`
+	Signal    int           `msgpack:"signal,omitempty" json:"signal,omitempty"`
+	TimeLimit time.Duration `msgpack:"t,omitempty" json:"duration,omitempty"`
+	Argv      []string      `msgpack:"argv,omitempty" json:"argv,omitempty"`
+	Cwd       string        `msgpack:"cwd,omitempty" json:"cwd,omitempty"`
+	Flags     string        `msgpack:"flags,omitempty" json:"flags,omitempty"`
+	Hosts     string        `msgpack:"hosts,omitempty" json:"nodelist,omitempty"` // the hosts of Ranks, in rank order, comma-separated
 }
 
 // ListReply is the job table: pending and running jobs, then (with All)
@@ -169,8 +178,9 @@ type ListReply struct {
 // CancelRequest cancels jobs: pending ones leave the queue, running ones get
 // SIGTERM and, after the kill grace, SIGKILL.
 type CancelRequest struct {
-	IDs []uint64 `msgpack:"ids"`
-	All bool     `msgpack:"all"` // every pending and running job
+	IDs    []uint64 `msgpack:"ids"`
+	All    bool     `msgpack:"all"`              // every pending and running job
+	Signal int      `msgpack:"signal,omitempty"` // flux job kill: only send this signal to running jobs' tasks
 }
 
 // CancelReply counts what was canceled; Errs names ids that were not active.

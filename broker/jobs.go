@@ -599,10 +599,19 @@ func (jm *jobManager) cancel(from endpoint, m *overlay.Msg) {
 		}
 	}
 	for _, id := range ids {
+		if req.Signal != 0 { // flux job kill
+			if j := jm.jobs[id]; j != nil && j.state == stateRunning {
+				jm.signal(j, syscall.Signal(req.Signal))
+				reply.Canceled++
+			} else {
+				reply.Errs = append(reply.Errs, jobid.String(id)+": not running")
+			}
+			continue
+		}
 		if jm.cancelJob(id) {
 			reply.Canceled++
 		} else {
-			reply.Errs = append(reply.Errs, errorf("job %d is not pending or running", id).Error())
+			reply.Errs = append(reply.Errs, jobid.String(id)+": not pending or running")
 		}
 	}
 	jm.st.respond(from, m, &reply)
@@ -672,7 +681,7 @@ func (jm *jobManager) attach(from endpoint, m *overlay.Msg) {
 		jm.st.respond(from, m, j.result)
 		return
 	}
-	jm.st.respondErr(from, m, syscall.ENOENT, errorf("job %d is unknown (or left the history of the last %d jobs)", req.ID, jm.st.b.cfg.History).Error())
+	jm.st.respondErr(from, m, syscall.ENOENT, fmt.Sprintf("%s: no such job (or it left the history of the last %d jobs)", jobid.String(req.ID), jm.st.b.cfg.History))
 }
 
 func (jm *jobManager) resources(from endpoint, m *overlay.Msg) {

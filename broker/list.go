@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/fluxtaskfarm/flux/overlay"
+	"github.com/fluxtaskfarm/flux/resources"
 	"github.com/fluxtaskfarm/flux/sched"
 )
 
@@ -40,8 +41,13 @@ func (jm *jobManager) info(j *job) JobInfo {
 	case stateRunning, stateFinished:
 		in.Ranks, in.Cores = allocText(j.alloc)
 	}
+	in.TimeLimit, in.Argv, in.Cwd, in.Flags = j.spec.TimeLimit, j.spec.Argv, j.spec.Cwd, j.spec.Flags
+	if in.Ranks != "" {
+		in.Hosts = jm.hostsOf(j.alloc)
+	}
 	if r := j.result; r != nil {
 		in.End, in.Status, in.Canceled = r.End, r.Status, r.Canceled
+		in.Note, in.TimedOut, in.Signal = r.Err, r.TimedOut, r.Signal
 		switch {
 		case r.Canceled:
 			in.State = "canceled"
@@ -52,4 +58,20 @@ func (jm *jobManager) info(j *job) JobInfo {
 		}
 	}
 	return in
+}
+
+// hostsOf names the hosts of an allocation's ranks, comma-separated.
+func (jm *jobManager) hostsOf(a resources.Alloc) string {
+	hosts := make([]byte, 0, 16*len(a.Slices))
+	for i, sl := range a.Slices {
+		if i > 0 {
+			hosts = append(hosts, ',')
+		}
+		h := jm.online[sl.Rank].Host
+		if jm.st.size == 1 || h == "" {
+			h = jm.st.host
+		}
+		hosts = append(hosts, h...)
+	}
+	return string(hosts)
 }

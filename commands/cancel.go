@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/urfave/cli/v2"
@@ -15,6 +14,8 @@ func cancelCommand() *cli.Command {
 		Name:      "cancel",
 		Usage:     "cancel jobs: pending ones leave the queue, running ones get SIGTERM, then SIGKILL",
 		UsageText: "flux cancel ID [ID...] | flux cancel --all",
+		Description: `Job ids in any Flux form (f58, decimal, hex, dothex, words). With --all, prints
+"flux-cancel: Canceled N jobs (M errors)" as Flux's does.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Usage: "cancel every pending and running job"},
 		},
@@ -23,16 +24,18 @@ func cancelCommand() *cli.Command {
 }
 
 func cancelAction(c *cli.Context) error {
+	const cmd = "flux-cancel"
 	req := broker.CancelRequest{All: c.Bool("all")}
-	for _, a := range c.Args().Slice() {
-		id, err := strconv.ParseUint(a, 10, 64)
-		if err != nil || id == 0 {
-			return exitf(2, "flux cancel: %q is not a job id; ids are the numbers flux submit and flux jobs print", a)
-		}
-		req.IDs = append(req.IDs, id)
+	ids, err := parseJobIDs(cmd, c.Args().Slice())
+	if err != nil {
+		return err
 	}
+	req.IDs = ids
 	if len(req.IDs) == 0 && !req.All {
-		return exitf(2, "flux cancel: no job id given; usage: %s", c.Command.UsageText)
+		return exitf(2, "%s: no job id given; usage: %s", cmd, c.Command.UsageText)
+	}
+	if len(req.IDs) > 0 && req.All {
+		return exitf(2, "%s: give job ids or --all, not both", cmd)
 	}
 	client, err := connect("cancel")
 	if err != nil {
@@ -41,10 +44,13 @@ func cancelAction(c *cli.Context) error {
 	defer client.Close()
 	var reply broker.CancelReply
 	if err := client.RPC(context.Background(), broker.TopicCancel, &req, &reply); err != nil {
-		return exitf(1, "flux cancel: %v", err)
+		return exitf(1, "%s: %v", cmd, err)
 	}
 	for _, e := range reply.Errs {
-		fmt.Fprintf(os.Stderr, "flux cancel: %s\n", e)
+		fmt.Fprintf(os.Stderr, "%s: %s\n", cmd, e)
+	}
+	if req.All {
+		fmt.Fprintf(os.Stderr, "%s: Canceled %d jobs (%d errors)\n", cmd, reply.Canceled, len(reply.Errs))
 	}
 	if len(reply.Errs) > 0 {
 		return exitStatus(1)
