@@ -60,6 +60,7 @@ func App() *cli.App {
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
+		CommandNotFound: commandNotFound,
 	}
 }
 
