@@ -295,7 +295,7 @@ func TestOutputGrouping(t *testing.T) {
 
 func TestOutputTemplateAndEnv(t *testing.T) {
 	dir := t.TempDir()
-	in := "-o out.{{line}}.txt echo hi\n" +
+	in := "--output out.{{line}}.txt echo hi\n" +
 		"-n2 sh -c 'echo $FLUX_TASK_RANK/$FLUX_JOB_SIZE/$FLUX_TASK_LOCAL_ID/$OMP_NUM_THREADS'\n" +
 		"--env FOO=bar sh -c 'echo foo=$FOO'\n"
 	r := run(t, dir, in, "flux-capacitor", "--quiet")

@@ -109,7 +109,7 @@ type Options struct {
 	// OutputLimit is per task per stream in Capture mode; default 4 MiB,
 	// negative = unlimited. Beyond it the rest is discarded (the pipe is
 	// still read so the task never blocks) and one line
-	// "[flux: output truncated at 4 MiB; use -o FILE or --line-buffer]\n" is
+	// "[flux: output truncated at 4 MiB; use --output FILE or --line-buffer]\n" is
 	// appended.
 	OutputLimit int
 	// Simulate, when > 0, is simulated execution (Flux's

@@ -397,7 +397,7 @@ func TestOutputTruncation(t *testing.T) {
 	// 200 KB is more than a pipe holds: the task only finishes if the
 	// launcher keeps reading past the limit.
 	r := run(t, l, &Spec{JobID: 1, Argv: sh(`head -c 200000 /dev/zero | tr '\0' x; echo; echo small >&2`), Tasks: tasks(1)})
-	want := strings.Repeat("x", 1000) + "\n[flux: output truncated at 1000 bytes; use -o FILE or --line-buffer]\n"
+	want := strings.Repeat("x", 1000) + "\n[flux: output truncated at 1000 bytes; use --output FILE or --line-buffer]\n"
 	if string(r.Stdout) != want {
 		t.Errorf("stdout is %d bytes ending %q", len(r.Stdout), r.Stdout[max(0, len(r.Stdout)-80):])
 	}
