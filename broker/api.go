@@ -202,6 +202,7 @@ type ResourceReply struct {
 	Down    []int         `msgpack:"down,omitempty" json:"down,omitempty"` // lost ranks
 	Pending int           `msgpack:"pending" json:"pending"`
 	Running int           `msgpack:"running" json:"running"`
+	Drained []DrainInfo   `msgpack:"drained,omitempty" json:"drained,omitempty"` // flux resource drain
 }
 
 // PingRequest and PingReply are flux ping's echo.

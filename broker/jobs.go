@@ -29,8 +29,9 @@ type jobManager struct {
 	sched   *sched.Scheduler // nil until every rank is online
 	online  map[int]resources.Rank
 	down    map[int]bool
-	jobs    map[uint64]*job  // pending and running
-	ids     *jobid.Generator // FLUIDs (RFC 19)
+	jobs    map[uint64]*job    // pending and running
+	ids     *jobid.Generator   // FLUIDs (RFC 19)
+	drained map[int]drainState // flux resource drain, by rank
 	history *history
 	waiters map[uint64][]waiter // attach requests waiting for a job to end
 
@@ -700,7 +701,8 @@ func (jm *jobManager) resources(from endpoint, m *overlay.Msg) {
 		down = append(down, r)
 	}
 	sort.Ints(down)
-	jm.st.respond(from, m, &ResourceReply{All: all, Free: free, Down: down, Pending: s.Pending(), Running: s.Running()})
+	jm.st.respond(from, m, &ResourceReply{All: all, Free: free, Down: down, Pending: s.Pending(), Running: s.Running(),
+		Drained: jm.drainInfo()})
 }
 
 // dropWatcher forgets a results stream whose client went away, and cancels

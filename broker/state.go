@@ -99,6 +99,8 @@ func newState(b *Broker) (*state, error) {
 		topicExecStart:  st.exec.startRequest,
 		topicExecKill:   st.exec.killRequest,
 		topicShutdown:   st.shutdownRequest,
+		TopicAttrs:      st.attrs,
+		TopicDmesg:      st.dmesg,
 	}
 	if st.rank == 0 {
 		jm, err := newJobManager(st)
@@ -113,6 +115,7 @@ func newState(b *Broker) (*state, error) {
 			TopicCancel:     jm.cancel,
 			TopicAttach:     jm.attach,
 			TopicResources:  jm.resources,
+			TopicDrain:      jm.drain,
 			TopicEventPub:   st.ev.publishRequest,
 			topicHello:      jm.hello,
 			topicLost:       jm.lostNotice,

@@ -39,7 +39,7 @@ func App() *cli.App {
 		Description: "Commands are also reachable as flux-<command> (a symlink to this binary), " +
 			"e.g. flux-capacitor. Inside an instance, FLUX_URI names it; without one, flux-capacitor starts its own " +
 			"on the local cores.",
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			startCommand(),
 			capacitorCommand(),
 			submitCommand(),
@@ -57,7 +57,7 @@ func App() *cli.App {
 			rpcCommand(),
 			hierarchyCommand(),
 			jobCommand(),
-		},
+		}, instanceInfoCommands()...),
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
 		CommandNotFound: commandNotFound,
@@ -149,7 +149,8 @@ func isCommand(s string) bool {
 	switch s {
 	case "start", "capacitor", "submit", "run", "jobs", "cancel", "resource", "list", "broker", "keygen",
 		"ping", "event", "pub", "sub", "module", "load", "remove", "sched-sim", "rpc", "hierarchy", "job", "attach",
-		"bulksubmit", "status", "wait", "info", "eventlog", "last", "kill", "raise", "id", "urgency":
+		"bulksubmit", "status", "wait", "info", "eventlog", "last", "kill", "raise", "id", "urgency",
+		"drain", "undrain", "uptime", "dmesg", "overlay", "getattr", "lsattr":
 		return true
 	}
 	return false
