@@ -220,3 +220,36 @@ flux jobs nope; echo "id rc=$?"
 		"STATUS NTASKS NNODES     T_SUBMIT  T_REMAINING     TIME INFO\n", "format rc=2", "filter rc=2", "id rc=2")
 	wantIn(t, "stderr", r.stderr, `unknown field "bogus"`, `unknown state or result "nope"`)
 }
+
+// A drained rank gets no new jobs, its running ones finish; undrain puts it
+// back. Then the instance describes itself as Flux's commands do.
+func TestResourceDrainAndInstanceInfo(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, dir, "", "flux", "start", "--test-size=2", "sh", "-c", `
+flux resource drain 1 fan failure
+flux resource drain
+flux resource status
+a=$(flux submit -N1 sleep 1); b=$(flux submit -N1 sleep 1)
+sleep 0.5
+flux jobs -n -o '{status_abbrev} {ranks}'
+flux resource list
+flux resource undrain 1
+flux job status $a $b; echo "both rc=$?"
+flux resource undrain 1; echo "again rc=$?"
+flux resource drain 7; echo "range rc=$?"
+flux resource drain x; echo "bad rc=$?"
+flux uptime
+flux overlay status
+flux getattr size
+flux getattr nope; echo "getattr rc=$?"
+flux lsattr -v | grep -c .
+flux dmesg | grep -c 'drained rank 1: fan failure'
+`)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	wantIn(t, "stdout", r.stdout, "TIME         STATE    REASON                         NODELIST\n", "drained  fan failure",
+		"     drained ✔      1 ", "S\nR 0\n", "      down      1 ", "both rc=0", "again rc=1", "range rc=1", "bad rc=2",
+		" run ", ",  owner ", ",  depth 0,  size 2", "0 ", ": full\n└─ 1 ", "\n2\n", "getattr rc=1", "\n1\n")
+	wantIn(t, "stderr", r.stderr, "rank 1: not drained", "rank 7: the instance has ranks 0-1", "nope: No such file")
+}
