@@ -17,6 +17,19 @@ func mergeEnv(base, extra []string) []string {
 	}
 	if !removes {
 		out := make([]string, 0, len(base)+len(extra))
+		if len(extra) <= 4 { // the usual few: no map
+		next:
+			for _, kv := range base {
+				name := envName(kv)
+				for _, e := range extra {
+					if envName(e) == name {
+						continue next
+					}
+				}
+				out = append(out, kv)
+			}
+			return append(out, extra...)
+		}
 		skip := make(map[string]bool, len(extra))
 		for _, kv := range extra {
 			skip[envName(kv)] = true

@@ -49,11 +49,18 @@ func (x *execService) taskEnv(env []string) []string {
 	return e
 }
 
-// start launches one part with the given environment.
-func (x *execService) start(p *ExecPart, env []string) {
+// start launches one part with the given environment and the job's own
+// --env rules (extra, applied last: the shared environment with FLUX_URI
+// stays cached, so a job with its own variables, such as flux submit --cc's
+// FLUX_JOB_CC, costs one merge).
+func (x *execService) start(p *ExecPart, env, extra []string) {
 	b := x.st.b
+	taskEnv := x.taskEnv(env)
+	if len(extra) > 0 {
+		taskEnv = mergeEnv(taskEnv, extra)
+	}
 	spec := &launcher.Spec{
-		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: x.taskEnv(env), Cwd: p.Cwd,
+		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: taskEnv, Cwd: p.Cwd,
 		JobSize: p.JobSize, CoresPerTask: p.CoresPerTask, TimeLimit: p.TimeLimit,
 		OutputTemplate: p.Output, ErrorTemplate: p.Error, LabelIO: p.LabelIO,
 		Tasks: make([]launcher.Task, len(p.Tasks)),
@@ -241,7 +248,7 @@ func (x *execService) startRequest(from endpoint, m *overlay.Msg) {
 		if p.Env >= 0 && p.Env < len(req.Envs) {
 			env = req.Envs[p.Env]
 		}
-		x.start(p, env)
+		x.start(p, env, nil)
 	}
 	x.st.respond(from, m, &ExecAck{Accepted: len(req.Parts)})
 }

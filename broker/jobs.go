@@ -303,7 +303,7 @@ func (jm *jobManager) schedule() {
 			task += sl.Tasks
 			if sl.Rank == jm.st.rank {
 				j.parts[sl.Rank] = &part{acked: true}
-				jm.st.exec.start(p, mergeEnv(j.env.env, j.spec.Env))
+				jm.st.exec.start(p, j.env.env, j.spec.Env)
 				continue
 			}
 			j.parts[sl.Rank] = &part{}
