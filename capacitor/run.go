@@ -219,7 +219,8 @@ func (r *runner) submit(batch []item) {
 		specs = append(specs, broker.Jobspec{
 			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
 			TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO, PMI: l.PMI,
-			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: l.Command,
+			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: lineName(l),
+			Error: l.Error, Setopt: l.Setopt,
 		})
 		p := &pending{it: *it, start: now}
 		r.inflight[uint64(l.Seq)] = p
@@ -320,3 +321,12 @@ func (r *runner) lost(err error) {
 // UsageError marks err as a usage error (errors.Is(err, ErrUsage)), for
 // callers that find one before any line runs.
 func UsageError(err error) error { return &usageError{err.Error()} }
+
+// lineName is what flux jobs shows for a line: its --job-name, else the
+// command as written.
+func lineName(l *Line) string {
+	if l.Name != "" {
+		return l.Name
+	}
+	return l.Command
+}
