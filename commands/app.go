@@ -61,6 +61,8 @@ func App() *cli.App {
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
 		CommandNotFound: commandNotFound,
+		// --env A=1,2 and -o pmi=simple,pmix keep their commas, as in Flux.
+		DisableSliceFlagSeparator: true,
 	}
 }
 
