@@ -88,7 +88,9 @@ func TestPMIOption(t *testing.T) {
 	for _, tc := range []struct{ text, pmi, output, err string }{
 		{"-o pmi=off -n2 ./a", "off", "", ""},
 		{"-opmi=simple -n2 ./a", "on", "", ""},
-		{"-o pmi=bogus ./a", "", "", "pmi takes off, simple, on"},
+		{"-o pmi=bogus ./a", "", "", "pmi takes off, simple or on"},
+		{"-o pmi=simple,pmix ./a", "on", "", ""},
+		{"-o pmi=pmix ./a", "", "", "a list must name simple"},
 		{"--output=pmi=off ./a", "", "pmi=off", ""},
 		{"-o out.txt ./a", "", "", "line 1: -o takes KEY=VALUE (a shell option); for an output file use --output FILE"},
 	} {

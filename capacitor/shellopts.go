@@ -14,7 +14,7 @@ import (
 // Each known key has a checker for its value. To add one: a line here and
 // the code that honours it (broker exec reads them from Jobspec.Shell).
 var shellOptions = map[string]func(val string) string{
-	"pmi":          oneOf("off", "simple", "on"),
+	"pmi":          checkPMI,
 	"cpu-affinity": oneOf("off", "on", "per-task"),
 	"gpu-affinity": oneOf("off", "on", "per-task"),
 	"exit-timeout": checkExitTimeout,
@@ -45,8 +45,8 @@ func CheckShellOption(kv string) (string, string) {
 	if msg := check(v); msg != "" {
 		return "", k + " " + msg
 	}
-	if k == "pmi" && v == "simple" {
-		v = "on"
+	if k == "pmi" && v != "off" && v != "on" {
+		v = "on" // a list with simple in it: simple is the one we serve
 	}
 	return k + "=" + v, ""
 }
@@ -60,6 +60,20 @@ func oneOf(vals ...string) func(string) string {
 		}
 		return "takes " + strings.Join(vals, ", ") + ", not " + strconv.Quote(v)
 	}
+}
+
+// checkPMI takes off, on (ours: PMI even for one task), simple, or a Flux
+// list of PMI implementations that names simple (simple,pmix).
+func checkPMI(v string) string {
+	if v == "off" || v == "on" {
+		return ""
+	}
+	for _, p := range strings.Split(v, ",") {
+		if p == "simple" {
+			return ""
+		}
+	}
+	return "takes off, simple or on (a list must name simple, the PMI served here), not " + strconv.Quote(v)
 }
 
 func checkExitTimeout(v string) string {

@@ -114,7 +114,7 @@ flux submit --dry-run -n2 -o cpu-affinity=off --job-name=hi true
 	wantIn(t, "stdout", r.stdout, "# rules\nFROM_FILE=yes\n", "yes gone gone\n", "1\n", "o rc=2", "bogus rc=2", "pmi rc=2",
 		"erronly rc=2", "flags rc=2", `"cpu-affinity":"off"`, `"job":{"name":"hi"}`, `"count":2`)
 	wantIn(t, "stderr", r.stderr, "-o FOO: -o takes KEY=VALUE (a shell option); for an output file use --output FILE",
-		`unknown shell option "bogus"`, "pmi takes off, simple, on", "--error e.txt needs --output", `unknown flag "nope"`)
+		`unknown shell option "bogus"`, "pmi takes off, simple or on", "--error e.txt needs --output", `unknown flag "nope"`)
 }
 
 // A command file's line takes the same options, and -o FILE is refused with
