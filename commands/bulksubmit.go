@@ -156,7 +156,7 @@ func combinations(lists []inputList, fn func([]string) error) error {
 // formatInput fills one template with one combination of inputs. It returns
 // an error naming a replacement it does not know.
 func formatInput(tmpl string, vals []string, seq int, cc string) (string, error) {
-	if !strings.Contains(tmpl, "{") {
+	if !strings.ContainsAny(tmpl, "{}") {
 		return tmpl, nil
 	}
 	var b strings.Builder

@@ -70,7 +70,7 @@ func FuzzFormatInput(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !strings.Contains(tmpl, "{") && !strings.Contains(tmpl, "}}") && out != tmpl {
+		if !strings.ContainsAny(tmpl, "{}") && out != tmpl {
 			t.Fatalf("%q changed to %q without a replacement", tmpl, out)
 		}
 	})
