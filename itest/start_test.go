@@ -22,6 +22,7 @@ id=$(flux submit -n1 sleep 30)
 echo "submitted $id"
 flux jobs
 flux cancel "$id"
+flux job status "$id" || true   # the cancel has taken effect once it returns
 flux jobs -a --json > jobs.json
 flux run -n2 --label-io sh -c 'echo hi from $FLUX_TASK_RANK'
 flux resource list
