@@ -137,6 +137,10 @@ type ResultBatch struct {
 // WatchRequest opens a job.results stream (the payload may be absent).
 type WatchRequest struct {
 	Started bool `msgpack:"started,omitempty"` // also report, by cookie, when each job starts
+	// Keep: the stream's jobs are not canceled when it closes, and their
+	// output stays in the history for flux job attach (flux submit --wait;
+	// the capacitor's jobs die with it so that --resume never runs a line twice).
+	Keep bool `msgpack:"keep,omitempty"`
 }
 
 // ListRequest asks for the job table; finished jobs only with All.

@@ -63,6 +63,7 @@ type watcher struct {
 	lines   []OutputLine
 	started []uint64  // remote: cookies of jobs that started, to send
 	starts  bool      // the stream asked to hear when jobs start
+	keep    bool      // its jobs outlive it (flux submit --wait), and keep their output for attach
 	env     *envBatch // the last environment submitted with this stream (SameEnv)
 	gone    bool
 }
@@ -182,7 +183,7 @@ func (jm *jobManager) openResults(from endpoint, m *overlay.Msg) {
 	w := &watcher{id: jm.nextW, req: m, from: from}
 	var wr WatchRequest
 	if len(m.Payload) > 0 && m.Decode(&wr) == nil {
-		w.starts = wr.Started
+		w.starts, w.keep = wr.Started, wr.Keep
 	}
 	if c, ok := from.(*client); ok {
 		w.c = c
@@ -720,7 +721,9 @@ func (jm *jobManager) dropWatcher(w *watcher) {
 	for id, j := range jm.jobs {
 		if j.w == w {
 			j.w = nil
-			jm.cancelJob(id)
+			if !w.keep {
+				jm.cancelJob(id)
+			}
 		}
 	}
 }

@@ -21,9 +21,9 @@ flux cancel ID. Output not sent to a file (--output) is kept by the instance for
 -o/--setopt KEY=VALUE sets a shell option, as in Flux; for an output file use --output FILE.
 --cc=IDSET (e.g. 1-100) submits one copy per id, with {cc} in the command and the templates replaced
 by the id and FLUX_JOB_CC set in its environment (--bcc: the same without FLUX_JOB_CC).
---wait waits for every job and exits with the largest exit status (--watch also prints their output).
-Differences from Flux: an unknown -o key is an error; --error needs --output; with --wait the
-jobs' output is not kept for a later flux job attach.`,
+--wait waits for every job and exits with the largest exit status (--watch also prints their output);
+Ctrl-C stops the waiting, not the jobs. Differences from Flux: an unknown -o key is an error;
+--error needs --output.`,
 		Flags:  append(submitFlags(), manyFlags()...),
 		Action: submitAction,
 	}

@@ -66,7 +66,8 @@ func (s *submitter) open() error {
 	}
 	s.client = client
 	if s.wait {
-		st, w, err := broker.WatchResultsWith(client, &broker.WatchRequest{Started: s.progress != nil})
+		// Keep: Ctrl-C stops the waiting, not the jobs, as in Flux.
+		st, w, err := broker.WatchResultsWith(client, &broker.WatchRequest{Started: s.progress != nil, Keep: true})
 		if err != nil {
 			return exitf(1, "flux %s: %v", s.cmd, err)
 		}
