@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
@@ -218,9 +219,9 @@ func (r *runner) submit(batch []item) {
 		}
 		specs = append(specs, broker.Jobspec{
 			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
-			TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO, PMI: l.PMI,
+			TimeLimit: l.TimeLimit, Output: withName(l.Output, l), LabelIO: l.LabelIO, PMI: l.PMI,
 			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: lineName(l),
-			Error: l.Error, Setopt: l.Setopt,
+			Error: withName(l.Error, l), Setopt: l.Setopt,
 		})
 		p := &pending{it: *it, start: now}
 		r.inflight[uint64(l.Seq)] = p
@@ -329,4 +330,13 @@ func lineName(l *Line) string {
 		return l.Name
 	}
 	return l.Command
+}
+
+// withName fills in {{name}} of a file template (the instance knows ids,
+// lines and tasks, not names).
+func withName(tmpl string, l *Line) string {
+	if !strings.Contains(tmpl, "{{name}}") {
+		return tmpl
+	}
+	return strings.ReplaceAll(tmpl, "{{name}}", lineName(l))
 }
