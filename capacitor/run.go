@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -338,5 +339,10 @@ func withName(tmpl string, l *Line) string {
 	if !strings.Contains(tmpl, "{{name}}") {
 		return tmpl
 	}
-	return strings.ReplaceAll(tmpl, "{{name}}", lineName(l))
+	name := l.Name
+	if name == "" {
+		first, _, _ := strings.Cut(l.Command, " ")
+		name = filepath.Base(first) // Flux's default job name: the command's first word
+	}
+	return strings.ReplaceAll(tmpl, "{{name}}", name)
 }
