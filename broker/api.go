@@ -55,7 +55,7 @@ type Jobspec struct {
 	TimeLimit time.Duration     `msgpack:"t,omitempty"`
 	Output    string            `msgpack:"output,omitempty"` // file template; "" = capture
 	LabelIO   bool              `msgpack:"label,omitempty"`
-	Stream    bool              `msgpack:"stream,omitempty"` // deliver output lines as they come (needs Watch)
+	Stream    bool              `msgpack:"stream,omitempty"` // deliver output lines as they come: to the watcher, else to flux job attach
 	Line      int               `msgpack:"line,omitempty"`   // input line number for {{line}}
 	PMI       string            `msgpack:"pmi,omitempty"`    // "" serve PMI-1 to jobs of several tasks; "off" never; "on" also to one task
 	Name      string            `msgpack:"name,omitempty"`   // shown by flux jobs
@@ -197,6 +197,10 @@ type CancelReply struct {
 // captured output, while the job is in the bounded history).
 type AttachRequest struct {
 	ID uint64 `msgpack:"id"`
+	// Stream: respond with ResultBatch messages instead of one JobResult:
+	// the job's streamed output so far and as it comes, then a last batch
+	// holding its result (flux job attach).
+	Stream bool `msgpack:"stream,omitempty"`
 }
 
 // ResourceReply describes the instance's resources and what is free now.

@@ -87,6 +87,7 @@ type job struct {
 	lostWhy string        // a rank it ran on was lost
 	pmi     *pmiRound     // the PMI barrier in progress
 	abort   *ExecAbort    // the first PMI abort of one of its tasks
+	out     *jobOutput    // streamed output of a job nobody watches, for attach
 }
 
 type part struct {
@@ -103,8 +104,9 @@ type outStart struct {
 }
 
 type waiter struct {
-	from endpoint
-	m    *overlay.Msg
+	from   endpoint
+	m      *overlay.Msg
+	stream bool // flux job attach: gets output as it comes (AttachRequest.Stream)
 }
 
 func newJobManager(st *state) (*jobManager, error) {
@@ -339,7 +341,7 @@ func (jm *jobManager) partOf(j *job, si, firstTask int) *ExecPart {
 	sl := a.Slices[si]
 	p := &ExecPart{
 		Job: j.id, Argv: j.spec.Argv, Cwd: j.spec.Cwd, TimeLimit: j.spec.TimeLimit,
-		Output: j.spec.Output, LabelIO: j.spec.LabelIO, Stream: j.spec.Stream && j.w != nil,
+		Output: j.spec.Output, LabelIO: j.spec.LabelIO, Stream: j.spec.Stream,
 		Line: j.spec.Line, Cookie: j.spec.Cookie, JobSize: a.Tasks(), CoresPerTask: a.CoresPerTask,
 		Tasks: make([]ExecTask, sl.Tasks),
 		PMI:   j.spec.PMI == "on" || (j.spec.PMI != "off" && a.Tasks() > 1),
@@ -440,7 +442,11 @@ func (jm *jobManager) execOutput(from endpoint, m *overlay.Msg) {
 // output passes a streamed line to the job's watcher.
 func (jm *jobManager) output(l *OutputLine) {
 	j := jm.jobs[l.ID]
-	if j == nil || j.w == nil || j.w.gone {
+	if j == nil {
+		return
+	}
+	if j.w == nil || j.w.gone {
+		jm.keepOutput(j, l) // for flux job attach
 		return
 	}
 	if j.w.c != nil {
@@ -531,6 +537,10 @@ func (jm *jobManager) complete(j *job) {
 			r.Err += ": " + a.Msg
 		}
 	}
+	if j.out != nil { // streamed with nobody watching: the result carries what was kept
+		r.Stdout, r.Stderr = append(r.Stdout, j.out.stdout...), append(r.Stderr, j.out.stderr...)
+		j.out = nil
+	}
 	if r.Start.IsZero() {
 		r.Start = j.start
 	}
@@ -580,6 +590,10 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 		}
 	}
 	for _, wt := range jm.waiters[j.id] {
+		if wt.stream {
+			jm.st.respond(wt.from, wt.m, &ResultBatch{Results: []JobResult{*r}})
+			continue
+		}
 		jm.st.respond(wt.from, wt.m, r)
 	}
 	delete(jm.waiters, j.id)
@@ -675,11 +689,18 @@ func (jm *jobManager) attach(from endpoint, m *overlay.Msg) {
 		jm.st.respondErr(from, m, syscall.EPROTO, "job.attach: "+err.Error())
 		return
 	}
-	if _, ok := jm.jobs[req.ID]; ok {
-		jm.waiters[req.ID] = append(jm.waiters[req.ID], waiter{from, m})
+	if j, ok := jm.jobs[req.ID]; ok {
+		if req.Stream && j.out != nil && len(j.out.lines) > 0 {
+			jm.sendLines(from, m, j.out.lines) // what it wrote so far
+		}
+		jm.waiters[req.ID] = append(jm.waiters[req.ID], waiter{from, m, req.Stream})
 		return
 	}
 	if j := jm.history.find(req.ID); j != nil {
+		if req.Stream {
+			jm.st.respond(from, m, &ResultBatch{Results: []JobResult{*j.result}})
+			return
+		}
 		jm.st.respond(from, m, j.result)
 		return
 	}

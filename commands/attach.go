@@ -25,10 +25,10 @@ dothex (0000.0000.0000.0000) and words. Messages start with flux-job:, as Flux's
 				Name:      "attach",
 				Usage:     "wait for a job to end, print its output and exit with its status",
 				UsageText: "flux job attach [--show-events] ID",
-				Description: `Exits with the job's status; 142 if it reached its time limit. Unlike Flux, the output of a
-job submitted with flux submit is printed when the job ends, not as it comes (use flux run or
-flux submit --watch for live output). The first Ctrl-C says how to cancel; a second within 2 s
-cancels the job.`,
+				Description: `Prints the job's output as it comes (what it wrote before first), then exits with the job's
+status; 142 if it reached its time limit. Jobs of flux-capacitor and of flux submit --wait keep
+their output whole and it is printed when they end. The first Ctrl-C says how to cancel; a second
+within 2 s cancels the job.`,
 				Flags:  []cli.Flag{&cli.BoolFlag{Name: "show-events", Aliases: []string{"E"}, Usage: "print the job's events on stderr"}},
 				Action: attachAction,
 			},
@@ -100,12 +100,10 @@ func attachAction(c *cli.Context) error {
 	})
 	defer stop()
 	start := time.Now()
-	r, err := waitJob(client, cmd, id)
+	r, err := attachStream(client, cmd, id)
 	if err != nil {
 		return err
 	}
-	os.Stdout.Write(r.Stdout)
-	os.Stderr.Write(r.Stderr)
 	if c.Bool("show-events") {
 		if info, err := findJob(client, cmd, id); err == nil {
 			for _, e := range jobEvents(info) {
@@ -129,4 +127,46 @@ func findJob(client *overlay.Client, cmd string, id uint64) (*broker.JobInfo, er
 		}
 	}
 	return nil, exitf(1, "%s: %s: no such job", cmd, jobid.String(id))
+}
+
+// attachStream follows a job: its output as it comes (for a job whose
+// output streams; a captured job's output arrives with its result), then
+// its result.
+func attachStream(client *overlay.Client, cmd string, id uint64) (*broker.JobResult, error) {
+	st, err := client.Stream(context.Background(), broker.TopicAttach, &broker.AttachRequest{ID: id, Stream: true})
+	if err != nil {
+		return nil, exitf(1, "%s: %s: %v", cmd, jobid.String(id), err)
+	}
+	defer st.Close()
+	gotLines := false // then the result's captured output repeats them
+	for {
+		m, err := st.Recv()
+		if err != nil {
+			var re *overlay.RemoteError
+			if errors.As(err, &re) && re.Errnum == syscall.ENOENT {
+				return nil, exitf(1, "%s: %s: no such job", cmd, jobid.String(id))
+			}
+			return nil, exitf(1, "%s: %s: %v", cmd, jobid.String(id), err)
+		}
+		var b broker.ResultBatch
+		if err := m.Decode(&b); err != nil {
+			return nil, exitf(1, "%s: %v", cmd, err)
+		}
+		for _, o := range b.Output {
+			gotLines = true
+			if o.Stderr {
+				os.Stderr.Write(o.Data)
+			} else {
+				os.Stdout.Write(o.Data)
+			}
+		}
+		if len(b.Results) > 0 {
+			r := &b.Results[0]
+			if !gotLines {
+				os.Stdout.Write(r.Stdout)
+				os.Stderr.Write(r.Stderr)
+			}
+			return r, nil
+		}
+	}
 }

@@ -84,9 +84,9 @@ func (s *submitter) add(spec broker.Jobspec) error {
 		fmt.Printf("%s\n", b)
 		return nil
 	}
-	if s.watch {
-		spec.Stream = true
-	}
+	// Output streams to --watch, or (nobody waiting) to a later flux job
+	// attach; --wait alone has no use for it.
+	spec.Stream = s.watch || !s.wait
 	s.sent++
 	spec.Cookie = uint64(s.sent)
 	s.batch = append(s.batch, spec)

@@ -253,3 +253,23 @@ flux dmesg | grep -c 'drained rank 1: fan failure'
 		" run ", ",  owner ", ",  depth 0,  size 2", "0 ", ": full\n└─ 1 ", "\n2\n", "getattr rc=1", "\n1\n")
 	wantIn(t, "stderr", r.stderr, "rank 1: not drained", "rank 7: the instance has ranks 0-1", "nope: No such file")
 }
+
+// flux job attach streams a running job's output as it comes, and shows a
+// finished job's output whole.
+func TestAttachLive(t *testing.T) {
+	dir := t.TempDir()
+	r := inFlux(t, dir, `
+id=$(flux submit sh -c 'echo first; sleep 2; echo second')
+flux job attach $id > live &
+sleep 1
+echo "while running: $(cat live | tr '\n' ' ')"
+wait
+echo "after: $(cat live | tr '\n' ' ')"
+flux job attach $id | tr '\n' ' '; echo
+flux job attach --show-events $id 2> events > /dev/null; grep -c ' clean' events
+`)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	wantIn(t, "stdout", r.stdout, "while running: first \n", "after: first second \n", "\nfirst second \n1\n")
+}
