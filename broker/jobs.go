@@ -32,6 +32,7 @@ type jobManager struct {
 	jobs    map[uint64]*job    // pending and running
 	ids     *jobid.Generator   // FLUIDs (RFC 19)
 	drained map[int]drainState // flux resource drain, by rank
+	wait    *waitableState         // flux job wait (waitable.go); nil until a waitable job is seen
 	history *history
 	waiters map[uint64][]waiter // attach requests waiting for a job to end
 
@@ -258,6 +259,9 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 			continue
 		}
 		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
+		if spec.Flags != "" && isWaitable(spec) {
+			jm.waitableSubmitted()
+		}
 		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
 	}
@@ -597,6 +601,9 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 		jm.st.respond(wt.from, wt.m, r)
 	}
 	delete(jm.waiters, j.id)
+	if j.spec.Flags != "" && isWaitable(&j.spec) {
+		jm.waitableEnded(r)
+	}
 	jm.history.add(j)
 }
 
@@ -751,6 +758,7 @@ func (jm *jobManager) dropWatcher(w *watcher) {
 
 // clientGone drops a local client's watchers and attach waits.
 func (jm *jobManager) clientGone(c *client) {
+	jm.waitClientGone(c)
 	for _, w := range jm.watchers {
 		if w.c == c {
 			jm.dropWatcher(w)

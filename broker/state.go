@@ -116,6 +116,7 @@ func newState(b *Broker) (*state, error) {
 			TopicAttach:     jm.attach,
 			TopicResources:  jm.resources,
 			TopicDrain:      jm.drain,
+			TopicWait:       jm.waitRequest,
 			TopicEventPub:   st.ev.publishRequest,
 			topicHello:      jm.hello,
 			topicLost:       jm.lostNotice,

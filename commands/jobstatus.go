@@ -2,9 +2,12 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"syscall"
+
 	"fmt"
+	"github.com/fluxtaskfarm/flux/overlay"
 	"os"
-	"strings"
 
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/internal/jobid"
@@ -83,12 +86,12 @@ func statusWords(r *broker.JobResult) string {
 func jobWaitCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "wait",
-		Usage:     "wait for a job submitted with --flags=waitable",
+		Usage:     "wait for a job submitted with --flags=waitable; each result is consumed once",
 		UsageText: "flux job wait [-v] [--all] [ID]",
 		Description: `With an id: waits for it; exits 0 if it succeeded, 1 (with a message) if it failed, 2 if it is
-not a waitable job. Without: waits for the oldest waitable job still running or pending and prints
-its id; exits 2 when there is none. --all waits for every one of them; exits 1 if any failed.
-Unlike Flux, a waitable job that already ended is not remembered as unconsumed: wait for it by id.`,
+not waitable or was waited for already. Without: waits for the next waitable job to end and prints
+its id; exits 2 when there are no more. --all waits for every one of them, printing their ids;
+exits 1 if any failed. As flux-job(1) says.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "wait for every waitable job"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print a line for every job, not only failed ones"},
@@ -99,59 +102,49 @@ Unlike Flux, a waitable job that already ended is not remembered as unconsumed: 
 
 func jobWaitAction(c *cli.Context) error {
 	const cmd = "flux-job"
+	var id uint64
+	if c.Args().Len() > 0 {
+		var err error
+		if id, err = oneJobID(c, cmd); err != nil {
+			return err
+		}
+	}
 	client, err := connect("job wait")
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	var targets []uint64
-	printIDs := true
-	if c.Args().Len() > 0 {
-		id, err := oneJobID(c, cmd)
+	failed, waited := false, 0
+	for {
+		var r broker.JobResult
+		err := client.RPC(context.Background(), broker.TopicWait, &broker.WaitRequest{ID: id}, &r)
 		if err != nil {
-			return err
-		}
-		info, err := findJob(client, cmd, id)
-		if err != nil {
-			return exitf(2, "%v", err)
-		}
-		if !strings.Contains(info.Flags, "waitable") {
-			return exitf(2, "%s: %s: not waitable (submit it with --flags=waitable)", cmd, jobid.String(id))
-		}
-		targets, printIDs = []uint64{id}, false
-	} else {
-		var reply broker.ListReply
-		if err := client.RPC(context.Background(), broker.TopicList, &broker.ListRequest{}, &reply); err != nil {
+			var re *overlay.RemoteError
+			if errors.As(err, &re) && re.Errnum == syscall.ECHILD {
+				if c.Bool("all") && waited > 0 {
+					break
+				}
+				return exitf(2, "%s: there are no more waitable jobs", cmd)
+			}
+			if errors.As(err, &re) {
+				return exitf(2, "%s: %s", cmd, re.Text)
+			}
 			return exitf(1, "%s: %v", cmd, err)
 		}
-		for _, j := range reply.Jobs {
-			if strings.Contains(j.Flags, "waitable") {
-				targets = append(targets, j.ID)
-			}
-		}
-		if len(targets) == 0 {
-			return exitf(2, "%s: there are no more waitable jobs", cmd)
-		}
-		if !c.Bool("all") {
-			targets = targets[:1]
-		}
-	}
-	failed := false
-	for _, id := range targets {
-		r, err := waitJob(client, cmd, id)
-		if err != nil {
-			return err
-		}
+		waited++
 		ok := r.Status == 0 && r.Err == "" && !r.Canceled && !r.TimedOut
 		switch {
 		case !ok:
 			failed = true
-			fmt.Fprintf(os.Stderr, "%s: %s\n", jobid.String(id), statusWords(r))
+			fmt.Fprintf(os.Stderr, "%s: %s\n", jobid.String(r.ID), statusWords(&r))
 		case c.Bool("verbose"):
-			fmt.Fprintf(os.Stderr, "%s: %s\n", jobid.String(id), statusWords(r))
+			fmt.Fprintf(os.Stderr, "%s: %s\n", jobid.String(r.ID), statusWords(&r))
 		}
-		if printIDs {
-			fmt.Println(jobid.String(id))
+		if id == 0 {
+			fmt.Println(jobid.String(r.ID))
+		}
+		if id != 0 || !c.Bool("all") {
+			break
 		}
 	}
 	if failed {

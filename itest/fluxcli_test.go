@@ -142,6 +142,8 @@ flux job attach $id; echo "attach rc=$?"
 flux job wait $id; echo "wait rc=$?"
 ok=$(flux submit --flags=waitable true); flux job wait $ok; echo "waitok rc=$?"
 flux job wait $(flux submit true); echo "notwaitable rc=$?"
+for i in 1 2 3; do flux submit --flags=waitable true > /dev/null; done
+n=0; while flux job wait > /dev/null; do n=$((n+1)); done; echo "wait loop $n"
 flux job eventlog $id > events
 flux job info $id jobspec
 flux job info $id R
@@ -162,7 +164,7 @@ flux jobz; echo "unknownflux rc=$?"
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	wantIn(t, "stdout", r.stdout, "status rc=3", "out\nattach rc=3", "wait rc=1", "waitok rc=0", "notwaitable rc=2",
+	wantIn(t, "stdout", r.stdout, "status rc=3", "out\nattach rc=3", "wait rc=1", "waitok rc=0", "notwaitable rc=2", "wait loop 3",
 		`"command":["sh","-c","echo out; exit 3"]`, `"R_lite":[{"children":{"core":"0"},"rank":"0"}]`, "last ok",
 		"id round trip ok", "rufus-cowboy-venice--airline-academy-academy\n", "0000.000a.fc00.0000\n",
 		strings.Repeat("47177531392\n", 5), "bogus rc=2", "nosuch rc=1", "timeout rc=142", "kill rc=138",
