@@ -3,6 +3,8 @@ package broker
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/fluxtaskfarm/flux/launcher"
@@ -76,6 +78,10 @@ func (x *execService) start(p *ExecPart, env, extra []string) {
 			noGPU = true
 		case "gpu-affinity=on", "gpu-affinity=per-task":
 			noGPU = false
+		default:
+			if v, ok := strings.CutPrefix(kv, "output.limit="); ok {
+				spec.OutputLimit = parseSize(v)
+			}
 		}
 	}
 	for i, t := range p.Tasks {
@@ -267,4 +273,23 @@ func (x *execService) kill(jobs []uint64, sig syscall.Signal) {
 			x.st.b.launcher.Kill(id, sig)
 		}
 	}
+}
+
+// parseSize reads -o output.limit's value (checked by the client): bytes,
+// or a number with k, M or G; 0 when it cannot be read.
+func parseSize(v string) int {
+	mult := 1
+	switch {
+	case strings.HasSuffix(v, "k"), strings.HasSuffix(v, "K"):
+		mult = 1 << 10
+	case strings.HasSuffix(v, "m"), strings.HasSuffix(v, "M"):
+		mult = 1 << 20
+	case strings.HasSuffix(v, "g"), strings.HasSuffix(v, "G"):
+		mult = 1 << 30
+	}
+	n, err := strconv.Atoi(strings.TrimRight(v, "kKmMgG"))
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0
+	}
+	return n * mult
 }

@@ -32,7 +32,7 @@ type jobManager struct {
 	jobs    map[uint64]*job    // pending and running
 	ids     *jobid.Generator   // FLUIDs (RFC 19)
 	drained map[int]drainState // flux resource drain, by rank
-	wait    *waitableState         // flux job wait (waitable.go); nil until a waitable job is seen
+	wait    *waitableState     // flux job wait (waitable.go); nil until a waitable job is seen
 	history *history
 	waiters map[uint64][]waiter // attach requests waiting for a job to end
 

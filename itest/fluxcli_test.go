@@ -96,6 +96,7 @@ flux run -o pmi=maybe true; echo "pmi rc=$?"
 flux run --error=e.txt true; echo "erronly rc=$?"
 flux run --flags=nope true; echo "flags rc=$?"
 flux submit --dry-run -n2 -o cpu-affinity=off --job-name=hi true
+id=$(flux submit --wait -o output.limit=8 sh -c 'echo 0123456789abcdef'); flux job attach $id
 `)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -112,7 +113,7 @@ flux submit --dry-run -n2 -o cpu-affinity=off --job-name=hi true
 		t.Errorf("--output files %v", outs)
 	}
 	wantIn(t, "stdout", r.stdout, "# rules\nFROM_FILE=yes\n", "yes gone gone\n", "1\n", "o rc=2", "bogus rc=2", "pmi rc=2",
-		"erronly rc=2", "flags rc=2", `"cpu-affinity":"off"`, `"job":{"name":"hi"}`, `"count":2`)
+		"erronly rc=2", "flags rc=2", "01234567\n[flux: output truncated at 8 bytes", `"cpu-affinity":"off"`, `"job":{"name":"hi"}`, `"count":2`)
 	wantIn(t, "stderr", r.stderr, "-o FOO: -o takes KEY=VALUE (a shell option); for an output file use --output FILE",
 		`unknown shell option "bogus"`, "pmi takes off, simple or on", "--error e.txt needs --output", `unknown flag "nope"`)
 }

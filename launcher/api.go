@@ -59,6 +59,9 @@ type Spec struct {
 	// to Cwd. Tasks writing to the same expanded path append (O_APPEND) so
 	// nothing is clobbered. Empty means DefaultOutputTemplate.
 	OutputTemplate string
+	// OutputLimit overrides Options.OutputLimit for this job (-o
+	// output.limit); 0 keeps it.
+	OutputLimit int
 	// ErrorTemplate, in File mode, is stderr's own file (same expansion);
 	// "" sends stderr to the output file.
 	ErrorTemplate string

@@ -144,8 +144,12 @@ func (j *job) sinks(t *task) (out, errs sink) {
 		t.errL = lineSink{label: t.label, max: maxLine, emit: func(line []byte) { j.emitLine(rank, true, line) }}
 		return &t.outL, &t.errL
 	}
-	t.out = capture{limit: j.l.opt.OutputLimit, label: t.label}
-	t.errs = capture{limit: j.l.opt.OutputLimit, label: t.label}
+	limit := j.l.opt.OutputLimit
+	if j.spec.OutputLimit != 0 {
+		limit = j.spec.OutputLimit
+	}
+	t.out = capture{limit: limit, label: t.label}
+	t.errs = capture{limit: limit, label: t.label}
 	return &t.out, &t.errs
 }
 
