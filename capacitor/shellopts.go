@@ -12,7 +12,9 @@ import (
 // misspelt option would otherwise be ignored in silence).
 //
 // Each known key has a checker for its value. To add one: a line here and
-// the code that honours it (broker exec reads them from Jobspec.Shell).
+// the code that honours it (broker/exec.go reads them from Jobspec.Setopt).
+// Honoured: pmi, cpu-affinity, gpu-affinity, output.limit; exit-timeout is
+// checked only.
 var shellOptions = map[string]func(val string) string{
 	"pmi":          checkPMI,
 	"cpu-affinity": oneOf("off", "on", "per-task"),
