@@ -126,6 +126,12 @@ func normalizeShortFlags(args []string) []string {
 		}
 		i++
 	}
+	// Letters that take no value in this command though they do elsewhere
+	// (flux jobs -n is --no-header, not --ntasks).
+	noValue := map[string]bool{}
+	if i > 1 && out[i-1] == "jobs" {
+		noValue["n"] = true
+	}
 	for ; i < len(out); i++ {
 		a := out[i]
 		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
@@ -135,12 +141,12 @@ func normalizeShortFlags(args []string) []string {
 			out[i] = "-S=" + a[2:]
 			continue
 		}
-		if len(a) > 2 && a[1] != '-' && !strings.Contains(a, "=") && valueFlags[a[1:2]] {
+		if len(a) > 2 && a[1] != '-' && a[2] != '=' && valueFlags[a[1:2]] && !noValue[a[1:2]] {
 			out[i] = a[:2] + "=" + a[2:]
 			continue
 		}
 		name := strings.TrimLeft(a, "-")
-		if !strings.Contains(name, "=") && valueFlags[name] {
+		if !strings.Contains(name, "=") && valueFlags[name] && !noValue[name] {
 			i++ // skip the value
 		}
 	}
