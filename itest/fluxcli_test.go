@@ -159,6 +159,7 @@ t=$(flux submit -t 1s sleep 10); flux job status $t; echo "timeout rc=$?"
 s=$(flux submit sleep 30); sleep 0.5; flux job kill -s USR1 $s; flux job status $s; echo "kill rc=$?"
 k=$(flux submit sleep 30); flux job raise $k; flux job status -v $k; echo "raise rc=$?"
 flux job kill -s NOPE $k; echo "badsig rc=$?"
+flux submit sleep 30 > /dev/null; flux cancel --dry-run --all; flux cancel --all; flux cancel -q --all
 flux job frob; echo "unknown rc=$?"
 flux jobz; echo "unknownflux rc=$?"
 `)
@@ -171,7 +172,7 @@ flux jobz; echo "unknownflux rc=$?"
 		strings.Repeat("47177531392\n", 5), "bogus rc=2", "nosuch rc=1", "timeout rc=142", "kill rc=138",
 		"exception: type=cancel", "raise rc=143", "badsig rc=2", "unknown rc=1", "unknownflux rc=1")
 	wantIn(t, "stderr", r.stderr, `flux-job: "fBOGUS": not a job id`, "flux-job: ƒ4fr: no such job", "not waitable",
-		"flux job: unknown command 'frob'", "flux: unknown command 'jobz'; did you mean 'jobs' or 'job'?")
+		"flux job: unknown command 'frob'", "flux-cancel: Would cancel 1 job\nflux-cancel: Canceled 1 job (0 errors)\n", "flux: unknown command 'jobz'; did you mean 'jobs' or 'job'?")
 	events := readFile(t, filepath.Join(dir, "events"))
 	for _, e := range []string{" submit ", " validate\n", " depend\n", " priority priority=16\n", " alloc\n", " start\n",
 		" finish status=768\n", " release final=true ranks=\"all\"\n", " free\n", " clean\n"} {
