@@ -2,9 +2,12 @@ package commands
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,9 +28,12 @@ work too, and every attribute takes an index ({1./}). Inputs come from the lists
 or :::: (files, - for stdin); lists are combined in every combination, in order; :::+ and ::::+
 link a list to the previous one instead (cycled if shorter). Without lists, inputs are the lines of
 standard input. --dry-run prints the commands instead of submitting them. Other options as in flux
-submit (--cc, --wait, --watch, --progress, --quiet). Not supported: --define (it needs Python),
-and templates in numeric options such as -n {}.`,
-		Flags:  append(submitFlags(), manyFlags()...),
+submit (--cc, --wait, --watch, --progress, --quiet). --define=NAME=CODE adds {.NAME}: the Python
+expression CODE of the input x (python3 evaluates it, once for all inputs). Not supported: templates
+in numeric options such as -n {}.`,
+		Flags: append(append(submitFlags(), manyFlags()...),
+			&cli.StringSliceFlag{Name: "define", Usage: "NAME=CODE (repeatable): {.NAME} is the Python expression CODE of the input x, " +
+				"as in --define=p2='2**int(x)' (runs python3 once for all inputs)"}),
 		Action: bulksubmitAction,
 	}
 }
@@ -156,6 +162,11 @@ func combinations(lists []inputList, fn func([]string) error) error {
 // formatInput fills one template with one combination of inputs. It returns
 // an error naming a replacement it does not know.
 func formatInput(tmpl string, vals []string, seq int, cc string) (string, error) {
+	return formatInputWith(tmpl, vals, seq, cc, nil)
+}
+
+// formatInputWith is formatInput with --define'd attributes (defs[name][x]).
+func formatInputWith(tmpl string, vals []string, seq int, cc string, defs map[string]map[string]string) (string, error) {
 	if !strings.ContainsAny(tmpl, "{}") {
 		return tmpl, nil
 	}
@@ -191,7 +202,7 @@ func formatInput(tmpl string, vals []string, seq int, cc string) (string, error)
 		}
 		field := tmpl[i+1 : i+end]
 		i += end
-		v, err := inputField(field, vals, &next, seq, cc)
+		v, err := inputField(field, vals, &next, seq, cc, defs)
 		if err != nil {
 			return "", fmt.Errorf("{%s} in %q: %v", field, tmpl, err)
 		}
@@ -200,7 +211,7 @@ func formatInput(tmpl string, vals []string, seq int, cc string) (string, error)
 	return b.String(), nil
 }
 
-func inputField(field string, vals []string, next *int, seq int, cc string) (string, error) {
+func inputField(field string, vals []string, next *int, seq int, cc string, defs map[string]map[string]string) (string, error) {
 	switch field {
 	case "seq":
 		return strconv.Itoa(seq), nil
@@ -238,6 +249,9 @@ func inputField(field string, vals []string, next *int, seq int, cc string) (str
 	case ".//", "//":
 		return filepath.Dir(v), nil
 	default:
+		if name, ok := strings.CutPrefix(attr, "."); ok && defs[name] != nil {
+			return defs[name][v], nil
+		}
 		return "", fmt.Errorf("unknown replacement; use {} {0} {.%%} {./} {./%%} {.//} {seq} {seq1} {cc}")
 	}
 }
@@ -257,6 +271,10 @@ func bulksubmitAction(c *cli.Context) error {
 	ccs, setEnv, err := ccSet(c)
 	if err != nil {
 		return err
+	}
+	defs, err := evalDefines(c.StringSlice("define"), lists)
+	if err != nil {
+		return exitf(2, "flux bulksubmit: %v", err)
 	}
 	total := 1
 	for _, l := range lists {
@@ -289,7 +307,7 @@ func bulksubmitAction(c *cli.Context) error {
 			}
 			var ferr error
 			subst := func(v string) string {
-				out, err := formatInput(v, vals, seq, cc)
+				out, err := formatInputWith(v, vals, seq, cc, defs)
 				if err != nil && ferr == nil {
 					ferr = err
 				}
@@ -330,4 +348,72 @@ func bulksubmitAction(c *cli.Context) error {
 		return exitStatus(status)
 	}
 	return nil
+}
+
+// evalDefines evaluates each --define NAME=CODE for every input with one
+// python3 process, as Flux evaluates them in its own Python: the result
+// maps NAME, then the input, to the text of the value.
+func evalDefines(specs []string, lists []inputList) (map[string]map[string]string, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	code := map[string]string{}
+	for _, d := range specs {
+		name, expr, ok := strings.Cut(d, "=")
+		if !ok || name == "" || expr == "" || strings.ContainsAny(name, ".{}: ") {
+			return nil, fmt.Errorf("--define %q: give NAME=CODE, as in --define=p2='2**int(x)'", d)
+		}
+		code[name] = expr
+	}
+	seen := map[string]bool{}
+	var items []string
+	for _, l := range lists {
+		for _, it := range l.items {
+			if !seen[it] {
+				seen[it] = true
+				items = append(items, it)
+			}
+		}
+	}
+	in, _ := json.Marshal(map[string]any{"defs": code, "items": items})
+	const prog = `import json, sys
+req = json.load(sys.stdin)
+out = {}
+for name, code in req["defs"].items():
+    vals = []
+    for x in req["items"]:
+        try:
+            vals.append(str(eval(code, {"__builtins__": __builtins__}, {"x": x})))
+        except Exception as e:
+            sys.stderr.write("--define %s=%s: %s: %s (x=%r)\n" % (name, code, type(e).__name__, e, x))
+            sys.exit(2)
+    out[name] = vals
+json.dump(out, sys.stdout)
+`
+	cmd := exec.Command("python3", "-c", prog)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	outb, err := cmd.Output()
+	if err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return nil, fmt.Errorf("%s", msg)
+		}
+		return nil, fmt.Errorf("--define needs python3 to evaluate its code: %v", err)
+	}
+	var res map[string][]string
+	if err := json.Unmarshal(outb, &res); err != nil {
+		return nil, fmt.Errorf("--define: reading python3's answer: %v", err)
+	}
+	defs := map[string]map[string]string{}
+	for name, vals := range res {
+		m := make(map[string]string, len(items))
+		for i, it := range items {
+			if i < len(vals) {
+				m[it] = vals[i]
+			}
+		}
+		defs[name] = m
+	}
+	return defs, nil
 }

@@ -1,10 +1,13 @@
 package itest
 
 import (
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/fluxtaskfarm/flux/internal/testbed"
 )
 
 // These tests drive the commands a Flux user types daily, against the
@@ -276,4 +279,20 @@ flux job attach --show-events $id 2> events > /dev/null; grep -c ' clean' events
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	wantIn(t, "stdout", r.stdout, "while running: first \n", "after: first second \n", "\nfirst second \n1\n")
+}
+
+// bulksubmit --define evaluates Python code of each input, as Flux's does.
+func TestBulksubmitDefine(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		testbed.Require(t, "python3", "flux bulksubmit --define evaluates Python expressions")
+	}
+	dir := t.TempDir()
+	r := run(t, dir, "", "flux", "bulksubmit", "--dry-run", "--define=p2=2**int(x)", "-n1", "echo", "{.p2}", "{0.p2}", ":::", "0", "3")
+	if r.code != 0 || r.stdout != "bulksubmit: submit echo 1 1\nbulksubmit: submit echo 8 8\n" {
+		t.Errorf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, dir, "", "flux", "bulksubmit", "--dry-run", "--define=bad=1/int(x)", "echo", "{.bad}", ":::", "0")
+	if r.code != 2 || !strings.Contains(r.stderr, "--define bad=1/int(x): ZeroDivisionError") {
+		t.Errorf("a failing define: exit %d stderr %q", r.code, r.stderr)
+	}
 }
