@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/fluxtaskfarm/flux/launcher"
 	"github.com/fluxtaskfarm/flux/overlay"
@@ -81,6 +82,9 @@ func (x *execService) start(p *ExecPart, env, extra []string) {
 		default:
 			if v, ok := strings.CutPrefix(kv, "output.limit="); ok {
 				spec.OutputLimit = parseSize(v)
+			}
+			if v, ok := strings.CutPrefix(kv, "exit-timeout="); ok {
+				spec.ExitTimeout = parseFSD(v) // 0 for "none"
 			}
 		}
 	}
@@ -292,4 +296,25 @@ func parseSize(v string) int {
 		return 0
 	}
 	return n * mult
+}
+
+// parseFSD reads a Flux Standard Duration (RFC 23: a number, seconds unless
+// it ends in ms, s, m, h or d), as -o exit-timeout takes it; 0 when it
+// cannot be read (the client checked it).
+func parseFSD(v string) time.Duration {
+	unit := time.Second
+	for _, u := range []struct {
+		suffix string
+		d      time.Duration
+	}{{"ms", time.Millisecond}, {"s", time.Second}, {"m", time.Minute}, {"h", time.Hour}, {"d", 24 * time.Hour}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, unit = n, u.d
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 1e9 {
+		return 0
+	}
+	return time.Duration(f * float64(unit))
 }

@@ -13,8 +13,7 @@ import (
 //
 // Each known key has a checker for its value. To add one: a line here and
 // the code that honours it (broker/exec.go reads them from Jobspec.Setopt).
-// Honoured: pmi, cpu-affinity, gpu-affinity, output.limit; exit-timeout is
-// checked only.
+// All are honoured; exit-timeout per node (the tasks of a job on one node).
 var shellOptions = map[string]func(val string) string{
 	"pmi":          checkPMI,
 	"cpu-affinity": oneOf("off", "on", "per-task"),

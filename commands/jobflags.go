@@ -29,7 +29,7 @@ func jobFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "env-remove", Usage: "remove the variables matching the glob PATTERN from the job's environment (repeatable)"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "read --env rules from FILE, one a line (repeatable)"},
 		&cli.StringSliceFlag{Name: "setopt", Aliases: []string{"o"}, Usage: "shell option KEY=VALUE (repeatable): " +
-			"pmi=off|simple, cpu-affinity=off|on|per-task, gpu-affinity=off|on|per-task, exit-timeout=DURATION|none, output.limit=SIZE. " +
+			"pmi=off|simple, cpu-affinity=off|on|per-task, gpu-affinity=off|on|per-task, exit-timeout=DURATION|none (per node), output.limit=SIZE. " +
 			"Unlike Flux, an unknown key is an error (we have no shell plugins to pass it to)"},
 		&cli.StringFlag{Name: "output", Usage: "write the tasks' stdout (and stderr, without --error) to this file; " +
 			"{{id}} job id (f58; {{id.dec}} {{id.hex}}), {{name}}, {{cc}}, {{line}} line number, {{task.id}} task rank"},

@@ -62,6 +62,11 @@ type Spec struct {
 	// OutputLimit overrides Options.OutputLimit for this job (-o
 	// output.limit); 0 keeps it.
 	OutputLimit int
+	// ExitTimeout (-o exit-timeout): once one task of the job on this node
+	// has exited, the others get this long, then SIGTERM (and SIGKILL after
+	// the kill grace); the Result's Err says so, its Status stays the
+	// tasks'. 0: no limit.
+	ExitTimeout time.Duration
 	// ErrorTemplate, in File mode, is stderr's own file (same expansion);
 	// "" sends stderr to the output file.
 	ErrorTemplate string

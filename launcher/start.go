@@ -273,6 +273,7 @@ func (j *job) wait(t *task) {
 	if now.After(j.end) {
 		j.end = now
 	}
+	j.firstExit()
 	j.mu.Unlock()
 	if t.outFD >= 0 {
 		ours := false
