@@ -57,6 +57,9 @@ func App() *cli.App {
 			rpcCommand(),
 			hierarchyCommand(),
 			jobCommand(),
+			pythonCommand(),
+			envCommand(),
+			reportCommand(),
 		}, instanceInfoCommands()...),
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
@@ -73,6 +76,7 @@ func Main(args []string) int { return mainContext(context.Background(), args) }
 func mainContext(ctx context.Context, args []string) int {
 	args = byName(args)
 	args = normalizeShortFlags(args)
+	setupEnv()
 	err := App().RunContext(ctx, args)
 	if err == nil {
 		return 0

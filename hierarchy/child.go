@@ -41,6 +41,12 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 	inflight := 0
 	var env []string
 	var ends meter // lines ending here, for the stock to keep
+	// The cores of each line in flight that holds more than one, by
+	// cookie, to add up the core-seconds the leaf's lines ran
+	// (st.BusyCoreSeconds, which gives flux report the leaf's
+	// utilisation). Bounded by the window; single-core lines, the usual
+	// case, cost no entry.
+	cores := make(map[uint64]int)
 	for {
 		// Lines in flight: one per core, and a stock worth stockTime,
 		// asked for in batches of half of it.
@@ -71,11 +77,19 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 				env = reply.Env
 			}
 			if len(reply.Jobs) > 0 {
+				for _, j := range reply.Jobs {
+					if c := res.All.WholeNodes(j.Req.Normalize()).Cores(); c != 1 {
+						cores[j.Cookie] = c
+					}
+				}
 				inflight += len(reply.Jobs)
 				exec.submit(captured(reply.Jobs), env)
 			}
 		case refused := <-exec.refused:
 			inflight -= len(refused)
+			for _, r := range refused {
+				delete(cores, r.Cookie)
+			}
 			st.Lines += len(refused)
 			st.Failed += len(refused)
 			up.add(refused, nil)
@@ -84,6 +98,16 @@ func RunLeaf(own, parent *overlay.Client, opt LeafOptions) (Stats, error) {
 			for _, r := range b.Results {
 				inflight--
 				st.Lines++
+				c := 1
+				if len(cores) > 0 {
+					if n, ok := cores[r.Cookie]; ok {
+						c = n
+						delete(cores, r.Cookie)
+					}
+				}
+				if r.End.After(r.Start) {
+					st.BusyCoreSeconds += float64(c) * r.End.Sub(r.Start).Seconds()
+				}
 				if r.Status != 0 || r.Err != "" {
 					st.Failed++
 				}

@@ -58,4 +58,7 @@ type Stats struct {
 	// (a child that takes one line at a time costs its parent a round trip
 	// per line).
 	Syncs int `msgpack:"syncs,omitempty" json:"syncs,omitempty"`
+	// BusyCoreSeconds adds up cores x runtime of the lines a leaf ran: with
+	// Cores and its lifetime, the leaf's utilisation (flux report --stats).
+	BusyCoreSeconds float64 `msgpack:"busy,omitempty" json:"busy_core_s,omitempty"`
 }
