@@ -113,10 +113,14 @@ func Encode(id uint64, f Form) string {
 var ErrSyntax = errors.New("not a job id")
 
 // Parse reads an id in any form: f58 ("ƒ2bG3oV" or "f2bG3oV"), decimal,
-// hex ("0x…"), dothex ("0000.000a.fc00.0000") or words. Blanks around it are
+// hex ("0x…"), dothex ("0000.000a.fc00.0000", also as the KVS path
+// "job.0000.000a.fc00.0000") or words. Blanks around it are
 // ignored. The error says which forms are accepted.
 func Parse(s string) (uint64, error) {
 	t := strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(t, "job."); ok && strings.Count(rest, ".") == 3 {
+		t = rest // the KVS form: job.0000.000a.fc00.0000
+	}
 	var (
 		id  uint64
 		err error

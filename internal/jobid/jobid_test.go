@@ -38,7 +38,7 @@ func TestParse(t *testing.T) {
 	good := map[string]uint64{
 		"ƒ2EsvBSf": 47177531392, "f2EsvBSf": 47177531392, " 47177531392\n": 47177531392,
 		"0XAFC000000": 47177531392, "18446744073709551615": math.MaxUint64,
-		"fjpXCZedGfVQ": math.MaxUint64, "ƒ1": 0,
+		"fjpXCZedGfVQ": math.MaxUint64, "ƒ1": 0, "job.0000.000a.fc00.0000": 47177531392,
 	}
 	for s, want := range good {
 		if got, err := Parse(s); err != nil || got != want {
@@ -48,7 +48,7 @@ func TestParse(t *testing.T) {
 	bad := []string{"", "ƒ", "f", "fBOGUS0", "ƒ0", "fl", "12a", "-1", "+1", "0x", "0x-1", "0xg", "0x1_0",
 		"18446744073709551616", "fjpXCZedGfVR", "ƒ11111111111111", "0000.0000.0000", "0000.0000.0000.00000",
 		"000g.0000.0000.0000", "academy-academy--academy-academy-academy", "foo-bar-baz--academy-academy-academy",
-		"verbal-verbal-verbal--academy-academy-academy", "1.5", "ƒ2bG3oV x"}
+		"verbal-verbal-verbal--academy-academy-academy", "1.5", "ƒ2bG3oV x", "job.12", "job.0000.0000.0000"}
 	for _, s := range bad {
 		if got, err := Parse(s); !errors.Is(err, ErrSyntax) {
 			t.Errorf("Parse(%q) = %d, %v; want ErrSyntax", s, got, err)
