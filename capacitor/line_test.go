@@ -181,7 +181,7 @@ func TestParseLineSkip(t *testing.T) {
 
 func TestParseLineErrors(t *testing.T) {
 	tests := []struct{ line, msg string }{
-		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error -l --job-name; put -- before a command that starts with -"},
+		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error --input -l --job-name; put -- before a command that starts with -"},
 		{"--frobnicate a", "unknown option --frobnicate;"},
 		{"-lx a", "-l takes no value"},
 		{"-o out.txt a", "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"},

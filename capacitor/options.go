@@ -24,7 +24,7 @@ type Defaults struct {
 
 // optionsHelp is the one list of per-line options, quoted in every message
 // about an option the parser does not know.
-const optionsHelp = "options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error -l --job-name; " +
+const optionsHelp = "options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error --input -l --job-name; " +
 	"put -- before a command that starts with -"
 
 // msgOutputFile is the answer to a line's -o FILE: -o is Flux's --setopt.
@@ -47,6 +47,7 @@ const (
 	optError
 	optJobName
 	optEnvRemove
+	optInput
 )
 
 // optSpec describes how an option reads its value and how messages show it.
@@ -72,6 +73,7 @@ var (
 	specError   = &optSpec{kind: optError, short: "--error", example: "FILE"}
 	specJobName = &optSpec{kind: optJobName, short: "--job-name", example: "NAME"}
 	specEnvRm   = &optSpec{kind: optEnvRemove, short: "--env-remove", example: "PATTERN"}
+	specInput   = &optSpec{kind: optInput, short: "--input", example: "FILE"}
 )
 
 // shortOpts is indexed by the letter after a single dash.
@@ -94,6 +96,7 @@ var longOpts = map[string]*optSpec{
 	"error":          specError,
 	"job-name":       specJobName,
 	"env-remove":     specEnvRm,
+	"input":          specInput,
 }
 
 // lineOpts accumulates the options of one line, as given on the line (zero
@@ -107,6 +110,7 @@ type lineOpts struct {
 	output    string
 	hasOutput bool
 	errorFile string
+	input     string
 	name      string
 	shell     []string
 	labelIO   bool
@@ -238,6 +242,11 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 			return name + " " + val + ": " + msg
 		}
 		o.shell = append(o.shell, kv)
+	case optInput:
+		if val == "" {
+			return name + " needs a file name, as in " + name + " FILE"
+		}
+		o.input = val
 	case optJobName:
 		if val == "" {
 			return name + " needs a name, as in " + name + " NAME"
@@ -348,6 +357,11 @@ func (o *lineOpts) finish(def *Defaults, l *Line) string {
 		l.Name = o.name
 	}
 	l.LabelIO = def.LabelIO || o.labelIO
+	if o.input != "" {
+		// The launcher gives tasks /dev/null; a shell in front opens the
+		// file (relative to --cwd, as the task would).
+		l.Argv = append([]string{shellPath, "-c", `exec "$@" < "$0"`, o.input}, l.Argv...)
+	}
 	l.Setopt = mergeShell(def.Shell, o.shell)
 	l.PMI = ShellValue(l.Setopt, "pmi")
 	l.Env = mergeEnv(def.Env, o.env)

@@ -48,6 +48,7 @@ func TestOptionSpellings(t *testing.T) {
 		{"-l", "--label-io"},
 		{"--error=e --output=x", "--error e --output x"},
 		{"--job-name=j", "--job-name j"},
+		{"--input=in.txt", "--input in.txt"},
 		{"--env-remove='X*'", "--env-remove 'X*'", "--env='-X*'"},
 	}
 	for _, g := range groups {

@@ -126,7 +126,8 @@ flux run -n2 -o exit-timeout=0.3s sh -c 'if [ $FLUX_TASK_RANK = 0 ]; then exit 0
 // the message the README promises.
 func TestCommandFileSetopt(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "cmds"), "-o out.txt echo no\n--output=o.{{line}} echo yes\n-o cpu-affinity=off -l echo lab\n")
+	writeFile(t, filepath.Join(dir, "in.txt"), "from input\n")
+	writeFile(t, filepath.Join(dir, "cmds"), "-o out.txt echo no\n--output=o.{{line}} echo yes\n-o cpu-affinity=off -l echo lab\n--input in.txt cat\n")
 	r := run(t, dir, "", "flux-capacitor", "--quiet", "--command_file", "cmds")
 	if r.code != 2 {
 		t.Errorf("exit %d, want 2 (a bad line)", r.code)
@@ -135,7 +136,7 @@ func TestCommandFileSetopt(t *testing.T) {
 	if got := readFile(t, filepath.Join(dir, "o.2")); got != "yes\n" {
 		t.Errorf("line 2's --output file holds %q", got)
 	}
-	wantIn(t, "stdout", r.stdout, "0: lab\n")
+	wantIn(t, "stdout", r.stdout, "0: lab\n", "from input\n")
 }
 
 func TestJobSubcommands(t *testing.T) {
