@@ -23,6 +23,7 @@ type Line struct {
 	Env       []string // defaults first, then per-line --env (later wins for the same key); read-only, may share the defaults' array
 	Output    string
 	Error     string // --error: stderr's own file template
+	Input     string // --input: the tasks' standard input (JobArgv puts a shell in front)
 	LabelIO   bool
 	Name      string   // --job-name
 	Setopt    []string // -o KEY=VALUE shell options (checked), defaults first
@@ -30,6 +31,15 @@ type Line struct {
 	Argv      []string
 	Shell     bool   // Argv is ["/bin/sh","-c",Command]
 	Command   string // the command part as written (for display)
+}
+
+// JobArgv is what the job runs: Argv, behind a shell that opens --input
+// (the launcher gives tasks /dev/null) when the line has one.
+func (l *Line) JobArgv() []string {
+	if l.Input == "" {
+		return l.Argv
+	}
+	return append([]string{shellPath, "-c", `exec "$@" < "$0"`, l.Input}, l.Argv...)
 }
 
 // LineError reports a line that cannot run, with its line number.

@@ -355,7 +355,7 @@ func errString(err error) string {
 func FuzzParseLine(f *testing.F) {
 	for _, s := range []string{
 		"-n1 tar -cf a.tgz a", "-n32 make -j 32", "-N4 my_mpi_app", "echo \"a b\"", "echo a | wc -l", "ls *.txt",
-		"FOO=1 env", "cd /tmp && ls", "sleep 1 # comment", "-t 1.5h --cwd /x --env A=1 -o f --label-io -- x",
+		"FOO=1 env", "cd /tmp && ls", "sleep 1 # comment", "-t 1.5h --cwd /x --env A=1 --output f --label-io -- x", "-o pmi=off --input in -l --job-name j --error e x",
 		"-n $N x", "echo 'x", "-n1 for f in *; do echo $f; done", "# c", "", "-n 2 -N 3 x", "--env HOME x",
 		"-n1 >out echo hi", "echo $'a'", "a\\ b", "-n1 (", "x <<EOF", "-c\t2 y",
 	} {

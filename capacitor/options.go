@@ -357,11 +357,7 @@ func (o *lineOpts) finish(def *Defaults, l *Line) string {
 		l.Name = o.name
 	}
 	l.LabelIO = def.LabelIO || o.labelIO
-	if o.input != "" {
-		// The launcher gives tasks /dev/null; a shell in front opens the
-		// file (relative to --cwd, as the task would).
-		l.Argv = append([]string{shellPath, "-c", `exec "$@" < "$0"`, o.input}, l.Argv...)
-	}
+	l.Input = o.input
 	l.Setopt = mergeShell(def.Shell, o.shell)
 	l.PMI = ShellValue(l.Setopt, "pmi")
 	l.Env = mergeEnv(def.Env, o.env)

@@ -219,7 +219,7 @@ func (r *runner) submit(batch []item) {
 			continue
 		}
 		specs = append(specs, broker.Jobspec{
-			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
+			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.JobArgv(), Env: l.Env, Cwd: l.Cwd,
 			TimeLimit: l.TimeLimit, Output: withName(l.Output, l), LabelIO: l.LabelIO, PMI: l.PMI,
 			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: lineName(l),
 			Error: withName(l.Error, l), Setopt: l.Setopt,
