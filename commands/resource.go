@@ -40,15 +40,16 @@ and down (lost or drained ranks). A node with both free and allocated cores coun
 			{
 				Name:      "drain",
 				Usage:     "take ranks out of service: no new jobs start there, running ones finish",
-				UsageText: "flux resource drain [RANKS [REASON...]]   (without RANKS: list the drained ranks)",
-				Description: `RANKS is an id set of broker ranks (0-3,7). Draining a drained rank again updates its reason.
+				UsageText: "flux resource drain [RANKS|HOSTS [REASON...]]   (without RANKS: list the drained ranks)",
+				Description: `RANKS is an id set of broker ranks (0-3,7) or a hostlist (node[1-2]: every rank on those
+hosts). Draining a drained rank again updates its reason.
 Lost ranks cannot be drained or undrained.`,
 				Action: func(c *cli.Context) error { return drainAction(c, false) },
 			},
 			{
 				Name:      "undrain",
 				Usage:     "put drained ranks back into service",
-				UsageText: "flux resource undrain RANKS",
+				UsageText: "flux resource undrain RANKS|HOSTS",
 				Action:    func(c *cli.Context) error { return drainAction(c, true) },
 			},
 		},
@@ -204,14 +205,14 @@ func drainAction(c *cli.Context, undrain bool) error {
 		writeDrainList(os.Stdout, &r)
 		return nil
 	}
-	set, err := resources.ParseIDSet(c.Args().First())
-	if err != nil || set.Empty() {
-		return exitf(2, "%s: %s: not a set of ranks (%v); write ranks such as 1 or 0-3,7", cmd, c.Args().First(), err)
+	ranks, err := drainTargets(cmd, c.Args().First())
+	if err != nil {
+		return err
 	}
 	if undrain && c.Args().Len() > 1 {
 		return exitf(2, "%s: undrain takes only ranks, not a reason", cmd)
 	}
-	req := broker.DrainRequest{Ranks: set.IDs(), Reason: strings.Join(c.Args().Tail(), " "), Undrain: undrain}
+	req := broker.DrainRequest{Ranks: ranks, Reason: strings.Join(c.Args().Tail(), " "), Undrain: undrain}
 	client, err := connect("resource drain")
 	if err != nil {
 		return err
@@ -228,6 +229,36 @@ func drainAction(c *cli.Context, undrain bool) error {
 		return exitStatus(1)
 	}
 	return nil
+}
+
+// drainTargets reads drain's targets: an id set of ranks (0-3,7) or, as
+// Flux also takes, a hostlist (node[1-2]) naming every rank on those hosts.
+func drainTargets(cmd, arg string) ([]int, error) {
+	if set, err := resources.ParseIDSet(arg); err == nil && !set.Empty() {
+		return set.IDs(), nil
+	}
+	hosts, err := resources.ParseHostlist(arg)
+	if err != nil || len(hosts) == 0 {
+		return nil, exitf(2, "%s: %s: neither ranks nor hosts; write ranks such as 1 or 0-3,7, or hosts such as node[1-2]", cmd, arg)
+	}
+	r, err := resourceInfo("resource drain")
+	if err != nil {
+		return nil, err
+	}
+	var ranks []int
+	for _, h := range hosts {
+		found := false
+		for _, rk := range r.All.Ranks {
+			if rk.Host == h {
+				ranks = append(ranks, rk.Rank)
+				found = true
+			}
+		}
+		if !found {
+			return nil, exitf(1, "%s: %s: no such host in the instance", cmd, h)
+		}
+	}
+	return ranks, nil
 }
 
 // writeDrainList prints flux resource drain without arguments.

@@ -246,7 +246,8 @@ flux resource undrain 1
 flux job status $a $b; echo "both rc=$?"
 flux resource undrain 1; echo "again rc=$?"
 flux resource drain 7; echo "range rc=$?"
-flux resource drain x; echo "bad rc=$?"
+flux resource drain 'x['; echo "bad rc=$?"
+flux resource drain nohost; echo "nohost rc=$?"
 flux uptime
 flux overlay status
 flux getattr size
@@ -258,9 +259,10 @@ flux dmesg | grep -c 'drained rank 1: fan failure'
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	wantIn(t, "stdout", r.stdout, "TIME         STATE    REASON                         NODELIST\n", "drained  fan failure",
-		"     drained ✔      1 ", "S\nR 0\n", "      down      1 ", "both rc=0", "again rc=1", "range rc=1", "bad rc=2",
+		"     drained ✔      1 ", "S\nR 0\n", "      down      1 ", "both rc=0", "again rc=1", "range rc=1", "bad rc=2", "nohost rc=1",
 		" run ", ",  owner ", ",  depth 0,  size 2", "0 ", ": full\n└─ 1 ", "\n2\n", "getattr rc=1", "\n1\n")
-	wantIn(t, "stderr", r.stderr, "rank 1: not drained", "rank 7: the instance has ranks 0-1", "nope: No such file")
+	wantIn(t, "stderr", r.stderr, "rank 1: not drained", "rank 7: the instance has ranks 0-1", "nope: No such file",
+		"nohost: no such host in the instance")
 }
 
 // flux job attach streams a running job's output as it comes, and shows a
