@@ -41,6 +41,9 @@ flux submit --bcc=7 --watch sh -c 'echo "bcc {cc} ${FLUX_JOB_CC-unset}"'
 flux submit --cc=1-4 --quiet --wait --progress --jps true; echo "progress rc=$?"
 flux submit --cc=x true; echo "badcc rc=$?"
 flux submit --cc=1 --bcc=2 true; echo "both rc=$?"
+flux submit --cc=1-2 --quiet --wait --output=cc.{{cc}}.out echo cc {cc}
+flux bulksubmit --quiet --wait --output=bulk.{}.out --job-name=b{} echo bulk {} ::: x y
+flux jobs -a -n -o '{name}' | grep -c '^b[xy]$'
 `)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -54,7 +57,12 @@ flux submit --cc=1 --bcc=2 true; echo "both rc=$?"
 			t.Errorf("id %q is not f58", id)
 		}
 	}
-	wantIn(t, "stdout", r.stdout, "wait rc=5", "watch 1 1\n", "watch 2 2\n", "watch rc=0", "bcc 7 unset", "progress rc=0",
+	for f, want := range map[string]string{"cc.1.out": "cc 1\n", "cc.2.out": "cc 2\n", "bulk.x.out": "bulk x\n", "bulk.y.out": "bulk y\n"} {
+		if got := readFile(t, filepath.Join(dir, f)); got != want {
+			t.Errorf("%s holds %q, want %q", f, got, want)
+		}
+	}
+	wantIn(t, "stdout", r.stdout, "\n2\n", "wait rc=5", "watch 1 1\n", "watch 2 2\n", "watch rc=0", "bcc 7 unset", "progress rc=0",
 		"badcc rc=2", "both rc=2")
 	wantIn(t, "stderr", r.stderr, "--cc x: not an id set", "CD:4 F:0", "job/s", "give --cc or --bcc, not both")
 }
