@@ -100,17 +100,25 @@ func attachAction(c *cli.Context) error {
 	})
 	defer stop()
 	start := time.Now()
+	shown := 0 // events printed so far: those of the job's start first, the rest when it ends
+	showEvents := func() {
+		if !c.Bool("show-events") {
+			return
+		}
+		if info, err := findJob(client, cmd, id); err == nil {
+			evs := jobEvents(info)
+			for _, e := range evs[min(shown, len(evs)):] {
+				fmt.Fprintf(os.Stderr, "%s\n", e.text(false))
+			}
+			shown = len(evs)
+		}
+	}
+	showEvents()
 	r, err := attachStream(client, cmd, id)
 	if err != nil {
 		return err
 	}
-	if c.Bool("show-events") {
-		if info, err := findJob(client, cmd, id); err == nil {
-			for _, e := range jobEvents(info) {
-				fmt.Fprintf(os.Stderr, "%s\n", e.text(false))
-			}
-		}
-	}
+	showEvents()
 	return resultStatus(cmd, r, start)
 }
 
