@@ -170,6 +170,8 @@ type JobInfo struct {
 	Argv      []string      `msgpack:"argv,omitempty" json:"argv,omitempty"`
 	Cwd       string        `msgpack:"cwd,omitempty" json:"cwd,omitempty"`
 	Flags     string        `msgpack:"flags,omitempty" json:"flags,omitempty"`
+	Setopt    []string      `msgpack:"setopt,omitempty" json:"setopt,omitempty"` // -o shell options
+	Output    string        `msgpack:"output,omitempty" json:"output,omitempty"` // --output template
 	Hosts     string        `msgpack:"hosts,omitempty" json:"nodelist,omitempty"` // the hosts of Ranks, in rank order, comma-separated
 }
 

@@ -42,6 +42,7 @@ func (jm *jobManager) info(j *job) JobInfo {
 		in.Ranks, in.Cores = allocText(j.alloc)
 	}
 	in.TimeLimit, in.Argv, in.Cwd, in.Flags = j.spec.TimeLimit, j.spec.Argv, j.spec.Cwd, j.spec.Flags
+	in.Setopt, in.Output = j.spec.Setopt, j.spec.Output
 	if in.Ranks != "" {
 		in.Hosts = jm.hostsOf(j.alloc)
 	}

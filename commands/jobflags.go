@@ -24,7 +24,7 @@ func jobFlags() []cli.Flag {
 		&cli.IntFlag{Name: "cores-per-task", Aliases: []string{"c"}, DefaultText: "1", Usage: "cores per task; sets OMP_NUM_THREADS"},
 		&cli.IntFlag{Name: "gpus-per-task", Aliases: []string{"g"}, DefaultText: "none", Usage: "GPUs per task; sets CUDA_VISIBLE_DEVICES"},
 		&cli.StringFlag{Name: "time-limit", Aliases: []string{"t"}, Usage: "time limit: 30s, 2m, 1h, or a number of minutes; SIGTERM at the limit, SIGKILL after a grace period"},
-		&cli.StringFlag{Name: "cwd", Usage: "working directory of the tasks"},
+		&cli.StringFlag{Name: "cwd", Usage: "working directory of the tasks", DefaultText: "the current directory (for flux-capacitor: the instance's)"},
 		&cli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE to set, KEY to copy from this environment, -PATTERN to remove (repeatable)"},
 		&cli.StringSliceFlag{Name: "env-remove", Usage: "remove the variables matching the glob PATTERN from the job's environment (repeatable)"},
 		&cli.StringSliceFlag{Name: "env-file", Usage: "read --env rules from FILE, one a line (repeatable)"},
@@ -155,6 +155,13 @@ func newJobTemplate(c *cli.Context) (*jobTemplate, error) {
 	d, err := jobDefaults(c)
 	if err != nil {
 		return nil, err
+	}
+	if d.Cwd == "" {
+		// Jobs run where they were submitted from, as in Flux (not in the
+		// directory the instance was started in).
+		if wd, err := os.Getwd(); err == nil {
+			d.Cwd = wd
+		}
 	}
 	t := &jobTemplate{cmd: c.Command.Name, def: d, input: c.String("input"), flags: c.String("flags")}
 	for _, f := range strings.Split(t.flags, ",") {

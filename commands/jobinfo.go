@@ -50,7 +50,8 @@ func jobInfoAction(c *cli.Context) error {
 	}
 	switch key {
 	case "jobspec":
-		spec := broker.Jobspec{Req: j.Req, Argv: j.Argv, Cwd: j.Cwd, TimeLimit: j.TimeLimit, Name: j.Name}
+		spec := broker.Jobspec{Req: j.Req, Argv: j.Argv, Cwd: j.Cwd, TimeLimit: j.TimeLimit, Name: j.Name,
+			Setopt: j.Setopt, Output: j.Output}
 		b, _ := json.Marshal(jobspecJSON(&spec, nil))
 		fmt.Printf("%s\n", b)
 	case "R":

@@ -108,6 +108,7 @@ flux run --error=e.txt true; echo "erronly rc=$?"
 flux run --flags=nope true; echo "flags rc=$?"
 flux submit --dry-run -n2 -o cpu-affinity=off --job-name=hi true
 id=$(flux submit --wait -o output.limit=8 sh -c 'echo 0123456789abcdef'); flux job attach $id
+mkdir sub; (cd sub && flux run pwd | sed 's|.*/|cwd=|')
 flux run -n2 -o exit-timeout=0.3s sh -c 'if [ $FLUX_TASK_RANK = 0 ]; then exit 0; fi; sleep 20'; echo "exit-timeout rc=$?"
 `)
 	if r.code != 0 {
@@ -125,7 +126,7 @@ flux run -n2 -o exit-timeout=0.3s sh -c 'if [ $FLUX_TASK_RANK = 0 ]; then exit 0
 		t.Errorf("--output files %v", outs)
 	}
 	wantIn(t, "stdout", r.stdout, "# rules\nFROM_FILE=yes\n", "yes gone gone\n", "1\n", "o rc=2", "bogus rc=2", "pmi rc=2",
-		"erronly rc=2", "flags rc=2", "01234567\n[flux: output truncated at 8 bytes", "exit-timeout rc=143", `"cpu-affinity":"off"`, `"job":{"name":"hi"}`, `"count":2`)
+		"erronly rc=2", "flags rc=2", "01234567\n[flux: output truncated at 8 bytes", "exit-timeout rc=143", "cwd=sub\n", `"cpu-affinity":"off"`, `"job":{"name":"hi"}`, `"count":2`)
 	wantIn(t, "stderr", r.stderr, "-o FOO: -o takes KEY=VALUE (a shell option); for an output file use --output FILE",
 		`unknown shell option "bogus"`, "pmi takes off, simple or on", "exit-timeout: a task exited", "--error e.txt needs --output", `unknown flag "nope"`)
 }
