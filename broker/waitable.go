@@ -65,7 +65,9 @@ func (jm *jobManager) waitableEnded(r *JobResult) {
 		delete(ws.ended, ws.unwaited[0].ID)
 		ws.unwaited = ws.unwaited[1:]
 	}
-	ws.unwaited = append(ws.unwaited, r)
+	kept := *r // the status is what wait needs; the output stays in the history's budget
+	kept.Stdout, kept.Stderr = nil, nil
+	ws.unwaited = append(ws.unwaited, &kept)
 	ws.ended[r.ID] = struct{}{}
 }
 
