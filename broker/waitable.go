@@ -94,16 +94,13 @@ func (jm *jobManager) waitRequest(from endpoint, m *overlay.Msg) {
 		return
 	}
 	if _, ok := ws.ended[req.ID]; ok {
+		delete(ws.ended, req.ID)
 		for i, r := range ws.unwaited {
 			if r.ID == req.ID {
 				ws.unwaited = append(ws.unwaited[:i], ws.unwaited[i+1:]...)
-				break
+				jm.st.respond(from, m, r)
+				return
 			}
-		}
-		delete(ws.ended, req.ID)
-		if j := jm.history.find(req.ID); j != nil {
-			jm.st.respond(from, m, j.result)
-			return
 		}
 	}
 	j := jm.jobs[req.ID]
