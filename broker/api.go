@@ -170,8 +170,8 @@ type JobInfo struct {
 	Argv      []string      `msgpack:"argv,omitempty" json:"argv,omitempty"`
 	Cwd       string        `msgpack:"cwd,omitempty" json:"cwd,omitempty"`
 	Flags     string        `msgpack:"flags,omitempty" json:"flags,omitempty"`
-	Setopt    []string      `msgpack:"setopt,omitempty" json:"setopt,omitempty"` // -o shell options
-	Output    string        `msgpack:"output,omitempty" json:"output,omitempty"` // --output template
+	Setopt    []string      `msgpack:"setopt,omitempty" json:"setopt,omitempty"`  // -o shell options
+	Output    string        `msgpack:"output,omitempty" json:"output,omitempty"`  // --output template
 	Hosts     string        `msgpack:"hosts,omitempty" json:"nodelist,omitempty"` // the hosts of Ranks, in rank order, comma-separated
 }
 
@@ -187,6 +187,7 @@ type CancelRequest struct {
 	IDs    []uint64 `msgpack:"ids"`
 	All    bool     `msgpack:"all"`              // every pending and running job
 	Signal int      `msgpack:"signal,omitempty"` // flux job kill: only send this signal to running jobs' tasks
+	Note   string   `msgpack:"note,omitempty"`   // flux cancel -m, flux job raise: the exception's note
 }
 
 // CancelReply counts what was canceled; Errs names ids that were not active.

@@ -89,6 +89,7 @@ type job struct {
 	pmi     *pmiRound     // the PMI barrier in progress
 	abort   *ExecAbort    // the first PMI abort of one of its tasks
 	out     *jobOutput    // streamed output of a job nobody watches, for attach
+	note    string        // the note of the exception that canceled it (flux cancel -m)
 }
 
 type part struct {
@@ -630,6 +631,9 @@ func (jm *jobManager) cancel(from endpoint, m *overlay.Msg) {
 				reply.Errs = append(reply.Errs, jobid.String(id)+": not running")
 			}
 			continue
+		}
+		if j := jm.jobs[id]; j != nil && req.Note != "" {
+			j.note = req.Note
 		}
 		if jm.cancelJob(id) {
 			reply.Canceled++

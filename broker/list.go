@@ -49,6 +49,9 @@ func (jm *jobManager) info(j *job) JobInfo {
 	if r := j.result; r != nil {
 		in.End, in.Status, in.Canceled = r.End, r.Status, r.Canceled
 		in.Note, in.TimedOut, in.Signal = r.Err, r.TimedOut, r.Signal
+		if in.Note == "" {
+			in.Note = j.note
+		}
 		switch {
 		case r.Canceled:
 			in.State = "canceled"

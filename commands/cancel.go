@@ -16,7 +16,7 @@ func cancelCommand() *cli.Command {
 		UsageText: "flux cancel [-n] [-q] [-m NOTE] ID [ID...] | flux cancel --all [-S STATES]",
 		Description: `As flux-cancel(1). Job ids in any Flux form (f58, decimal, hex, dothex, words). With --all
 (or -S), prints "flux-cancel: Canceled N jobs (M errors)"; --dry-run only counts them. The note
-of -m is accepted for compatibility; the job's record shows it was canceled.`,
+of -m is kept as the job's exception note (flux jobs -o '{exception.note}', -o endreason).`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Usage: "cancel every pending and running job"},
 			&cli.StringFlag{Name: "states", Aliases: []string{"S"}, Usage: "with or instead of --all: pending, running or active (the default)"},
@@ -75,7 +75,7 @@ func cancelAction(c *cli.Context) error {
 		return nil
 	}
 	var reply broker.CancelReply
-	if err := client.RPC(context.Background(), broker.TopicCancel, &broker.CancelRequest{IDs: ids}, &reply); err != nil {
+	if err := client.RPC(context.Background(), broker.TopicCancel, &broker.CancelRequest{IDs: ids, Note: c.String("message")}, &reply); err != nil {
 		return exitf(1, "%s: %v", cmd, err)
 	}
 	for _, e := range reply.Errs {

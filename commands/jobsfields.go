@@ -244,6 +244,9 @@ func (r jobRow) inactiveReason() string {
 	case "":
 		return ""
 	case "CANCELED":
+		if r.j.Note != "" {
+			return "Canceled: " + r.j.Note
+		}
 		return "Canceled"
 	case "TIMEOUT":
 		return "Timeout"

@@ -92,8 +92,20 @@ func sendCancel(c *cli.Context, cmd string, sig int) error {
 		return err
 	}
 	defer client.Close()
+	note := c.String("message")
+	if c.Command.Name == "raise" && note == "" {
+		for i, a := range c.Args().Slice() {
+			if a == "--" {
+				note = strings.Join(c.Args().Slice()[i+1:], " ")
+				break
+			}
+		}
+	}
+	if c.Command.Name == "raise" && c.String("type") != "cancel" {
+		note = strings.TrimSpace(c.String("type") + ": " + note)
+	}
 	var reply broker.CancelReply
-	if err := client.RPC(context.Background(), broker.TopicCancel, &broker.CancelRequest{IDs: ids, Signal: sig}, &reply); err != nil {
+	if err := client.RPC(context.Background(), broker.TopicCancel, &broker.CancelRequest{IDs: ids, Signal: sig, Note: note}, &reply); err != nil {
 		return exitf(1, "%s: %v", cmd, err)
 	}
 	for _, e := range reply.Errs {

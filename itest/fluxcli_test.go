@@ -228,6 +228,9 @@ flux jobs -o long | head -1
 flux jobs -o '{bogus}'; echo "format rc=$?"
 flux jobs --filter=nope; echo "filter rc=$?"
 flux jobs nope; echo "id rc=$?"
+c=$(flux submit sleep 30); flux cancel -m "no longer needed" $c; flux job status $c
+flux jobs -n -o endreason $c
+flux jobs -n -o '{exception.type} {exception.note}' $c
 `)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -235,7 +238,8 @@ flux jobs nope; echo "id rc=$?"
 	wantIn(t, "stdout", r.stdout, "       JOBID USER     NAME       ST NTASKS NNODES     TIME INFO\n",
 		"|true|COMPLETED|COMPLETED\n", "|sh  |FAILED|FAILED\n", "CD\n", "F\n",
 		"running, ", " completed, 1 failed, ", "stats rc=", `"name":"sleep"`, `"ntasks":2`,
-		"STATUS NTASKS NNODES     T_SUBMIT  T_REMAINING     TIME INFO\n", "format rc=2", "filter rc=2", "id rc=2")
+		"STATUS NTASKS NNODES     T_SUBMIT  T_REMAINING     TIME INFO\n", "format rc=2", "filter rc=2", "id rc=2",
+		"Canceled: no longer needed\n", "cancel no longer needed\n")
 	wantIn(t, "stderr", r.stderr, `unknown field "bogus"`, `unknown state or result "nope"`)
 }
 
