@@ -34,7 +34,7 @@ const (
 	topicExecDone   = "exec.done"       // ExecDone: finished parts, up to rank 0 (bulk stream)
 	topicExecOutput = "exec.output"     // ExecOutput: streamed lines, up to rank 0 (bulk stream)
 	topicDisconnect = "job.disconnect"  // DisconnectNotice: a proxied results stream's client went away
-	topicPMIExch    = "pmi.exchange"    // PMIExchange -> PMIExchangeReply, at rank 0, per barrier
+	topicPMIReduce  = "pmi.reduce"      // PMIExchange -> PMIExchangeReply, to the parent, per barrier (pmireduce.go)
 	topicExecAbort  = "exec.abort"      // ExecAbort: a task called PMI abort
 )
 

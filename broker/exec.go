@@ -24,22 +24,35 @@ type execService struct {
 	aborted map[uint64]int         // job id -> PMI abort code of a part running here
 	upDone  []PartResult           // finished parts not yet sent up
 	upLines []OutputLine           // streamed lines not yet sent up
-	envs    map[*string][]string   // environments with this broker's FLUX_URI, by the submitted slice
+	envs    map[*string][]string   // environments with this broker's FLUX_URI and the PMI library, by the submitted slice
+	ownEnv  []string               // the same for jobs with no environment (the launcher's own)
+	tmpdirs map[uint64]string      // job id -> its part's directory here (pmitmp.go)
 }
 
 func newExecService(st *state) *execService {
 	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[*string][]string),
-		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int)}
+		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int), tmpdirs: make(map[uint64]string)}
 }
 
 // taskEnv is env with FLUX_URI naming this broker, so that a task can talk
 // to the instance it runs in (flux submit, a nested flux-capacitor) on its
-// own host. A capacitor's jobs share one environment, so the merge is done
-// once per environment, not per task.
+// own host, and the variables that point MPIs which load a PMI library at
+// ours (pmi.LibraryEnv: FLUX_PMI_LIBRARY_PATH, LD_LIBRARY_PATH, and
+// I_MPI_PMI_LIBRARY when set). Every task gets the library, as under Flux:
+// with PMI it talks to the part's server; without (a single task, or
+// -o pmi=off) it makes the task a singleton, so an OpenMPI program runs as
+// MPICH's does. A capacitor's jobs share one environment, so the merge is
+// done once per environment, not per task.
 func (x *execService) taskEnv(env []string) []string {
-	uri := x.st.b.cfg.URI
-	if uri == "" || len(env) == 0 {
+	uri, dir := x.st.b.cfg.URI, pmi.LibraryDir()
+	if uri == "" && dir == "" {
 		return env
+	}
+	if len(env) == 0 { // nil: the launcher's own environment
+		if x.ownEnv == nil {
+			x.ownEnv = x.mergeTaskEnv(os.Environ(), uri, dir)
+		}
+		return x.ownEnv
 	}
 	if e, ok := x.envs[&env[0]]; ok {
 		return e
@@ -47,23 +60,34 @@ func (x *execService) taskEnv(env []string) []string {
 	if len(x.envs) >= 64 {
 		clear(x.envs)
 	}
-	e := mergeEnv(env, []string{"FLUX_URI=" + uri})
+	e := x.mergeTaskEnv(env, uri, dir)
 	x.envs[&env[0]] = e
 	return e
 }
 
+func (x *execService) mergeTaskEnv(env []string, uri, dir string) []string {
+	extra := pmi.LibraryEnv(env, dir)
+	if uri != "" {
+		extra = append(extra, "FLUX_URI="+uri)
+	}
+	return mergeEnv(env, extra)
+}
+
 // start launches one part with the given environment and the job's own
-// --env rules (extra, applied last: the shared environment with FLUX_URI
-// stays cached, so a job with its own variables, such as flux submit --cc's
-// FLUX_JOB_CC, costs one merge).
+// --env rules (extra, applied after it: the shared environment with
+// FLUX_URI stays cached, so a job with its own variables, such as flux
+// submit --cc's FLUX_JOB_CC, costs one merge).
 func (x *execService) start(p *ExecPart, env, extra []string) {
 	b := x.st.b
-	taskEnv := x.taskEnv(env)
+	env = x.taskEnv(env)
 	if len(extra) > 0 {
-		taskEnv = mergeEnv(taskEnv, extra)
+		env = mergeEnv(env, extra)
+	}
+	if p.PMI {
+		env = mergeEnv(env, x.partTmp(p.Job))
 	}
 	spec := &launcher.Spec{
-		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: taskEnv, Cwd: p.Cwd,
+		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: env, Cwd: p.Cwd,
 		JobSize: p.JobSize, CoresPerTask: p.CoresPerTask, TimeLimit: p.TimeLimit,
 		OutputTemplate: p.Output, ErrorTemplate: p.Error, LabelIO: p.LabelIO,
 		Tasks: make([]launcher.Task, len(p.Tasks)),
@@ -128,15 +152,20 @@ func (x *execService) servePMI(p *ExecPart, spec *launcher.Spec) error {
 	for i, t := range p.Tasks {
 		ranks[i] = t.Rank
 	}
-	srv, err := pmi.NewServer(pmi.ServerConfig{
+	cfg := pmi.ServerConfig{
 		KVSName: fmt.Sprintf("flux-%d", job), Size: p.JobSize, Ranks: ranks, Mapping: p.Mapping, Logf: b.cfg.Logf,
-		Exchange: func(epoch int, puts map[string]string, done func(map[string]string, error)) {
-			b.calls <- func() { x.st.pmiExchange(&PMIExchange{Job: job, Epoch: epoch, Rank: rank, Puts: puts}, done) }
-		},
 		Abort: func(task, code int, msg string) {
 			b.calls <- func() { x.st.abort(&ExecAbort{Job: job, Rank: task, Code: code, Msg: msg}) }
 		},
-	})
+	}
+	if p.PMIRanks != nil && p.PMIRanks.Count() > 1 { // else every task is here: barriers need no exchange
+		jobRanks := *p.PMIRanks
+		cfg.Exchange = func(epoch int, puts map[string]string, done func(map[string]string, error)) {
+			ex := &PMIExchange{Job: job, Epoch: epoch, Rank: rank, Ranks: jobRanks, Puts: puts}
+			b.calls <- func() { x.st.pmiExchange(ex, done) }
+		}
+	}
+	srv, err := pmi.NewServer(cfg)
 	if err != nil {
 		return err
 	}
@@ -153,19 +182,15 @@ func (x *execService) servePMI(p *ExecPart, spec *launcher.Spec) error {
 	return nil
 }
 
-// pmiExchange sends a barrier's puts to rank 0 and hands back every part's.
+// pmiExchange hands a barrier's local puts to the reduction up the tree and
+// hands back every part's. A job on this broker alone (no PMIRanks, or
+// just this rank) needs no exchange.
 func (st *state) pmiExchange(ex *PMIExchange, done func(map[string]string, error)) {
-	if st.jm != nil {
-		st.jm.exchange(ex, func(kvs map[string]string) { done(kvs, nil) })
+	if ex.Ranks.Count() == 0 || (ex.Ranks.Count() == 1 && ex.Ranks.Contains(st.rank)) {
+		done(nil, nil)
 		return
 	}
-	st.call(0, topicPMIExch, ex, false, func(m *overlay.Msg, err error) {
-		var r PMIExchangeReply
-		if err == nil {
-			err = m.Decode(&r)
-		}
-		done(r.KVS, err)
-	})
+	st.pmi.contribute(ex, done, nil)
 }
 
 // abort ends a job whose task called PMI abort: this part at once, the rest
@@ -204,7 +229,9 @@ func (st *state) launched(res *launcher.Result) {
 	if srv := x.pmi[res.JobID]; srv != nil {
 		srv.Close()
 		delete(x.pmi, res.JobID)
+		x.st.pmi.drop(res.JobID)
 	}
+	x.dropTmp(res.JobID)
 	abort := x.aborted[res.JobID]
 	delete(x.aborted, res.JobID)
 	pr := PartResult{Job: res.JobID, Rank: st.rank, Abort: abort, Outcome: Outcome{

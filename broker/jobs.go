@@ -81,15 +81,28 @@ type job struct {
 	submit  time.Time
 	start   time.Time
 	alloc   resources.Alloc
-	parts   map[int]*part // by rank, while running
-	left    int           // parts not yet done
-	result  *JobResult    // set once ended
-	killed  bool          // canceled while running
-	lostWhy string        // a rank it ran on was lost
-	pmi     *pmiRound     // the PMI barrier in progress
-	abort   *ExecAbort    // the first PMI abort of one of its tasks
-	out     *jobOutput    // streamed output of a job nobody watches, for attach
-	note    string        // the note of the exception that canceled it (flux cancel -m)
+	parts   map[int]*part    // by rank, while running
+	left    int              // parts not yet done
+	result  *JobResult       // set once ended
+	killed  bool             // canceled while running
+	lostWhy string           // a rank it ran on was lost
+	abort   *ExecAbort       // the first PMI abort of one of its tasks
+	pmiSet  *resources.IDSet // the ranks of its slices, made once for its PMI parts (shared, read-only)
+	out     *jobOutput       // streamed output of a job nobody watches, for attach
+	note    string           // the note of the exception that canceled it (flux cancel -m)
+}
+
+// pmiRanks are the brokers holding parts of j, for its PMI key exchange.
+func (j *job) pmiRanks() *resources.IDSet {
+	if j.pmiSet == nil {
+		ids := make([]int, len(j.alloc.Slices))
+		for i, s := range j.alloc.Slices {
+			ids[i] = s.Rank
+		}
+		set := resources.NewIDSet(ids...)
+		j.pmiSet = &set
+	}
+	return j.pmiSet
 }
 
 type part struct {
@@ -358,6 +371,7 @@ func (jm *jobManager) partOf(j *job, si, firstTask int) *ExecPart {
 			perNode[i] = s.Tasks
 		}
 		p.Mapping = pmi.ProcessMapping(perNode)
+		p.PMIRanks = j.pmiRanks()
 	}
 	for local := 0; local < sl.Tasks; local++ {
 		p.Tasks[local] = ExecTask{Rank: firstTask + local, Local: local,

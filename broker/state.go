@@ -27,6 +27,7 @@ type state struct {
 	jm   *jobManager // rank 0 only
 	exec *execService
 	ev   *eventService
+	pmi  *pmiReducer // PMI barriers in progress here (pmireduce.go)
 	mods *moduleService
 
 	handlers map[string]handler
@@ -87,6 +88,7 @@ func newState(b *Broker) (*state, error) {
 		pending:  make(map[uint32]*pendingReq),
 	}
 	st.exec = newExecService(st)
+	st.pmi = newPMIReducer(st)
 	st.ev = newEventService(st)
 	st.mods = newModuleService(st)
 	st.handlers = map[string]handler{
@@ -98,6 +100,7 @@ func newState(b *Broker) (*state, error) {
 		TopicServiceAdd: st.mods.addService,
 		topicExecStart:  st.exec.startRequest,
 		topicExecKill:   st.exec.killRequest,
+		topicPMIReduce:  st.pmi.request,
 		topicShutdown:   st.shutdownRequest,
 		TopicAttrs:      st.attrs,
 		TopicDmesg:      st.dmesg,
@@ -123,7 +126,6 @@ func newState(b *Broker) (*state, error) {
 			topicExecDone:   jm.execDone,
 			topicExecOutput: jm.execOutput,
 			topicDisconnect: jm.disconnect,
-			topicPMIExch:    jm.exchangeRequest,
 			TopicStop:       st.stopRequest,
 			topicExecAbort:  jm.abortRequest,
 		} {

@@ -48,6 +48,10 @@ type ExecPart struct {
 	Mapping      string        `msgpack:"mapping,omitempty"` // PMI_process_mapping of the whole job
 	Error        string        `msgpack:"error,omitempty"`   // stderr's file template (File mode)
 	Setopt       []string      `msgpack:"setopt,omitempty"`  // shell options KEY=VALUE
+	// PMIRanks are the brokers holding parts of the job, with PMI: the
+	// shape of its key exchange (pmireduce.go). A pointer, because msgpack's
+	// omitempty sees an IDSet (no exported fields) as empty.
+	PMIRanks *resources.IDSet `msgpack:"pmiranks,omitempty"`
 }
 
 // ExecStart carries the parts one rank starts in one scheduling pass. The
@@ -93,12 +97,15 @@ type DisconnectNotice struct {
 	Tag uint32 `msgpack:"tag"`
 }
 
-// PMIExchange carries one part's PMI puts of one barrier to rank 0, which
-// answers when every part of the job has sent its own, with all of them.
+// PMIExchange carries the PMI puts of one barrier of a job from a broker's
+// subtree to its parent (pmireduce.go), which answers once it has the puts
+// of every part of the job, with all of them. ("pmi.exchange", which sent
+// each part's puts to rank 0, is retired.)
 type PMIExchange struct {
 	Job   uint64            `msgpack:"job"`
 	Epoch int               `msgpack:"epoch"`
-	Rank  int               `msgpack:"rank"`
+	Rank  int               `msgpack:"rank"`  // the sender
+	Ranks resources.IDSet   `msgpack:"ranks"` // the brokers holding parts of the job
 	Puts  map[string]string `msgpack:"puts"`
 }
 

@@ -58,11 +58,19 @@ func startTestInstance(n int, attrs boot.Attrs, so sched.Options) (*broker.Insta
 	if err == nil {
 		err = key.Save(filepath.Join(dir, "key"))
 	}
+	// Every port is held until all are picked: a port closed at once may
+	// be handed out again by the next pick (seen at --test-size=128).
 	var eps []string
+	var held []net.Listener
 	for i := 0; i < n && err == nil; i++ {
-		var port int
-		port, err = freePort()
-		eps = append(eps, fmt.Sprintf("%q", fmt.Sprintf("tcp://127.0.0.1:%d", port)))
+		var l net.Listener
+		if l, err = net.Listen("tcp", "127.0.0.1:0"); err == nil {
+			held = append(held, l)
+			eps = append(eps, fmt.Sprintf("%q", fmt.Sprintf("tcp://127.0.0.1:%d", l.Addr().(*net.TCPAddr).Port)))
+		}
+	}
+	for _, l := range held {
+		l.Close()
 	}
 	conf := filepath.Join(dir, "boot.conf")
 	if err == nil {
@@ -115,17 +123,6 @@ func startTestInstance(n int, attrs boot.Attrs, so sched.Options) (*broker.Insta
 		cleanup()
 	}
 	return in, stop, nil
-}
-
-// freePort asks the kernel for a free loopback port. Another process could
-// take it before the broker binds it; on one test host that is rare.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func killAll(procs []*exec.Cmd) {

@@ -23,9 +23,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	bin = dir
-	// As scripts/build builds it: static, without urfave/cli's docs.
-	args := []string{"build", "-tags", "urfave_cli_no_docs", "-o", filepath.Join(dir, "flux")}
+	// As scripts/build lays it out: dir/bin/flux, static, without
+	// urfave/cli's docs, and the PMI libraries in dir/lib/flux.
+	bin = filepath.Join(dir, "bin")
+	args := []string{"build", "-tags", "urfave_cli_no_docs", "-o", filepath.Join(bin, "flux")}
 	env := append(os.Environ(), "CGO_ENABLED=0")
 	if os.Getenv("FLUX_ITEST_RACE") != "" {
 		args = append(args, "-race") // the binary under test reports data races (needs cgo)
@@ -38,8 +39,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building flux:", err)
 		os.Exit(1)
 	}
+	if err := buildLibPMI(filepath.Join(dir, "lib", "flux")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	for _, name := range []string{"flux-capacitor", "flux-hierarchy"} {
-		if err := os.Symlink("flux", filepath.Join(dir, name)); err != nil {
+		if err := os.Symlink("flux", filepath.Join(bin, name)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -23,8 +23,10 @@ var mpiHello struct {
 // Debian: scripts/test installs mpich and libmpich-dev).
 func mpiProgram(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("mpicc"); err != nil {
-		testbed.Require(t, "MPICH", "mpicc is not installed (apt-get install mpich libmpich-dev)")
+	// mpicc.mpich, not mpicc: with OpenMPI installed beside MPICH, Debian's
+	// mpicc alternative may name either.
+	if _, err := exec.LookPath("mpicc.mpich"); err != nil {
+		testbed.Require(t, "MPICH", "mpicc.mpich is not installed (apt-get install mpich libmpich-dev)")
 	}
 	mpiHello.once.Do(func() {
 		dir, err := os.MkdirTemp("", "flux-mpi-")
@@ -33,7 +35,7 @@ func mpiProgram(t *testing.T) string {
 			return
 		}
 		mpiHello.path = filepath.Join(dir, "mpi_hello")
-		out, err := exec.Command("mpicc", "-O2", "-o", mpiHello.path, "../pmi/testdata/mpi_hello.c").CombinedOutput()
+		out, err := exec.Command("mpicc.mpich", "-O2", "-o", mpiHello.path, "../pmi/testdata/mpi_hello.c").CombinedOutput()
 		if err != nil {
 			mpiHello.err = fmt.Errorf("mpicc: %v\n%s", err, out)
 		}
@@ -121,9 +123,9 @@ func TestMPIAcrossBrokers(t *testing.T) {
 // instance through it, and an MPI job runs on all three.
 func TestStartUnderMpiexec(t *testing.T) {
 	prog := mpiProgram(t)
-	mpiexec, err := exec.LookPath("mpiexec")
+	mpiexec, err := exec.LookPath("mpiexec.mpich")
 	if err != nil {
-		testbed.Require(t, "MPICH", "mpiexec is not installed")
+		testbed.Require(t, "MPICH", "mpiexec.mpich is not installed")
 	}
 	dir := t.TempDir()
 	r := run(t, dir, "", mpiexec, "-n", "3", filepath.Join(bin, "flux"), "start",

@@ -4,6 +4,12 @@
 // launched under PMI (by our launcher, by MPICH's hydra, or by Slurm's
 // `srun --mpi=pmi2`, whose fd also accepts PMI-1).
 //
+// For MPIs that load a PMI library rather than speak the wire protocol
+// (OpenMPI's flux component, Intel MPI), libpmi/ holds our libpmi.so and
+// libpmi2.so in C (see libpmi/README.md); LibraryDir finds them beside the
+// running binary and LibraryEnv gives a task the variables that point at
+// them (FLUX_PMI_LIBRARY_PATH, LD_LIBRARY_PATH, I_MPI_PMI_LIBRARY).
+//
 // # Wire format
 //
 // One message per line, "\n"-terminated, space-separated key=value tokens,

@@ -22,8 +22,8 @@ import (
 
 func needMPICH(t *testing.T) (mpicc, mpiexec string) {
 	t.Helper()
-	mpicc, err1 := exec.LookPath("mpicc")
-	mpiexec, err2 := exec.LookPath("mpiexec")
+	mpicc, err1 := exec.LookPath("mpicc.mpich")
+	mpiexec, err2 := exec.LookPath("mpiexec.mpich")
 	if err1 != nil || err2 != nil {
 		testbed.Require(t, "MPICH (mpicc and mpiexec)", "apt-get install mpich libmpich-dev")
 	}
