@@ -37,10 +37,8 @@ func (jm *jobManager) keepOutput(j *job, l *OutputLine) {
 		o.stdout = append(o.stdout, l.Data...)
 	}
 	o.lines = append(o.lines, *l)
-	for _, wt := range jm.waiters[j.id] {
-		if wt.stream {
-			jm.sendLines(wt.from, wt.m, []OutputLine{*l})
-		}
+	for _, wt := range jm.attachStreams[j.id] {
+		jm.sendLines(wt.from, wt.m, []OutputLine{*l})
 	}
 }
 
@@ -55,4 +53,29 @@ func (jm *jobManager) sendLines(to endpoint, m *overlay.Msg, lines []OutputLine)
 	}
 	resp.Flags |= overlay.FlagMore
 	jm.st.sendResponse(to, resp)
+}
+
+// endAttachStreams ends a job's attach streams with its result.
+func (jm *jobManager) endAttachStreams(id uint64, r *JobResult) {
+	for _, wt := range jm.attachStreams[id] {
+		jm.st.respond(wt.from, wt.m, &ResultBatch{Results: []JobResult{*r}})
+	}
+	delete(jm.attachStreams, id)
+}
+
+// attachClientGone forgets the attach streams of a client that went away.
+func (jm *jobManager) attachClientGone(c *client) {
+	for id, ws := range jm.attachStreams {
+		kept := ws[:0]
+		for _, w := range ws {
+			if w.from != endpoint(c) {
+				kept = append(kept, w)
+			}
+		}
+		if len(kept) == 0 {
+			delete(jm.attachStreams, id)
+		} else {
+			jm.attachStreams[id] = kept
+		}
+	}
 }

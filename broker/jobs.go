@@ -35,6 +35,9 @@ type jobManager struct {
 	wait    *waitableState     // flux job wait (waitable.go); nil until a waitable job is seen
 	history *history
 	waiters map[uint64][]waiter // attach requests waiting for a job to end
+	// attachStreams are flux job attach's streams, by job: they get its
+	// output as it comes, then its result (attachstream.go).
+	attachStreams map[uint64][]waiter
 
 	watchers map[uint64]*watcher
 	remote   map[remoteKey]*watcher // watchers behind other ranks, by (rank, tag)
@@ -119,24 +122,25 @@ type outStart struct {
 }
 
 type waiter struct {
-	from   endpoint
-	m      *overlay.Msg
-	stream bool // flux job attach: gets output as it comes (AttachRequest.Stream)
+	from endpoint
+	m    *overlay.Msg
 }
 
 func newJobManager(st *state) (*jobManager, error) {
 	cfg := st.b.cfg
 	jm := &jobManager{
-		st:       st,
-		online:   make(map[int]resources.Rank),
-		down:     make(map[int]bool),
-		jobs:     make(map[uint64]*job),
-		history:  newHistory(cfg.History, cfg.HistoryBytes),
-		waiters:  make(map[uint64][]waiter),
-		watchers: make(map[uint64]*watcher),
-		remote:   make(map[remoteKey]*watcher),
-		dirty:    make(map[*watcher]bool),
-		outgoing: make(map[int]*outStart),
+		st:      st,
+		online:  make(map[int]resources.Rank),
+		down:    make(map[int]bool),
+		jobs:    make(map[uint64]*job),
+		history: newHistory(cfg.History, cfg.HistoryBytes),
+		waiters: make(map[uint64][]waiter),
+
+		attachStreams: make(map[uint64][]waiter),
+		watchers:      make(map[uint64]*watcher),
+		remote:        make(map[remoteKey]*watcher),
+		dirty:         make(map[*watcher]bool),
+		outgoing:      make(map[int]*outStart),
 		// A random generator id keeps two instances' ids apart; the
 		// timestamp keeps one instance's apart across restarts.
 		ids: jobid.NewGenerator(uint32(rand.Uint64()), nil),
@@ -609,13 +613,10 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 		}
 	}
 	for _, wt := range jm.waiters[j.id] {
-		if wt.stream {
-			jm.st.respond(wt.from, wt.m, &ResultBatch{Results: []JobResult{*r}})
-			continue
-		}
 		jm.st.respond(wt.from, wt.m, r)
 	}
 	delete(jm.waiters, j.id)
+	jm.endAttachStreams(j.id, r)
 	if j.spec.Flags != "" && isWaitable(&j.spec) {
 		jm.waitableEnded(r)
 	}
@@ -718,7 +719,11 @@ func (jm *jobManager) attach(from endpoint, m *overlay.Msg) {
 		if req.Stream && j.out != nil && len(j.out.lines) > 0 {
 			jm.sendLines(from, m, j.out.lines) // what it wrote so far
 		}
-		jm.waiters[req.ID] = append(jm.waiters[req.ID], waiter{from, m, req.Stream})
+		if req.Stream {
+			jm.attachStreams[req.ID] = append(jm.attachStreams[req.ID], waiter{from: from, m: m})
+			return
+		}
+		jm.waiters[req.ID] = append(jm.waiters[req.ID], waiter{from, m})
 		return
 	}
 	if j := jm.history.find(req.ID); j != nil {
@@ -777,6 +782,7 @@ func (jm *jobManager) dropWatcher(w *watcher) {
 // clientGone drops a local client's watchers and attach waits.
 func (jm *jobManager) clientGone(c *client) {
 	jm.waitClientGone(c)
+	jm.attachClientGone(c)
 	for _, w := range jm.watchers {
 		if w.c == c {
 			jm.dropWatcher(w)
