@@ -22,13 +22,17 @@ const (
 	TopicModRemove  = "module.remove"   // ModuleRemove -> nil
 	TopicServiceAdd = "service.add"     // ServiceAdd -> nil: requests for these services come to the caller
 	TopicStop       = "instance.stop"   // nil -> nil, at rank 0: stop the whole instance (what started it waits for it)
+	TopicUrgency    = "job.urgency"     // UrgencyRequest -> UrgencyReply
+	TopicQueue      = "queue.control"   // QueueRequest -> QueueStatus
+	TopicQueueWait  = "queue.wait"      // QueueWaitRequest -> QueueStatus, once the queue is empty (or idle)
 )
 
 // Topics between brokers.
 const (
 	topicHello      = "broker.hello"    // HelloRequest -> nil: a rank's resources, sent up to rank 0
-	topicLost       = "broker.lost"     // LostNotice: ranks whose link broke, sent up to rank 0
+	topicLost       = "broker.lost"     // RanksEvent: ranks whose link broke, sent up to rank 0
 	topicShutdown   = "broker.shutdown" // nil: sent down the tree when the instance stops
+	topicRefused    = "broker.refused"  // RanksEvent: the parent will not take this link (sent on it, then closed)
 	topicExecStart  = "exec.start"      // ExecStart -> ExecAck: job parts for one rank
 	topicExecKill   = "exec.kill"       // ExecKill: signal job parts on one rank
 	topicExecDone   = "exec.done"       // ExecDone: finished parts, up to rank 0 (bulk stream)
@@ -42,8 +46,12 @@ const (
 // changes, carrying every transition in it.
 const EventJobState = "job.state"
 
-// EventBrokerLost is published when ranks are lost.
-const EventBrokerLost = "broker.lost"
+// EventBrokerLost is published when ranks are lost, EventBrokerOnline
+// when a lost rank rejoins; both carry a RanksEvent.
+const (
+	EventBrokerLost   = "broker.lost"
+	EventBrokerOnline = "broker.online"
+)
 
 // Jobspec is one job as a client submits it.
 type Jobspec struct {
@@ -62,6 +70,11 @@ type Jobspec struct {
 	Error     string            `msgpack:"error,omitempty"`  // stderr's own file template (with Output); "" = with stdout
 	Setopt    []string          `msgpack:"setopt,omitempty"` // shell options KEY=VALUE (-o), checked by the client
 	Flags     string            `msgpack:"flags,omitempty"`  // --flags: "waitable"
+	// Urgency is Flux's, 0 (hold) to 31 (expedite); nil means 16.
+	Urgency *int `msgpack:"urgency,omitempty"`
+	// Dependencies in Flux's syntax (RFC 26 shorthand): "afterok:123",
+	// "afterany:ID", "afternotok:ID", "after:ID" (ParseDependency).
+	Dependencies []string `msgpack:"dependency,omitempty"`
 }
 
 // SubmitRequest carries a batch of jobs. Env is the base environment of
@@ -161,6 +174,7 @@ type JobInfo struct {
 	Ranks    string            `msgpack:"ranks,omitempty" json:"ranks,omitempty"`
 	Cores    string            `msgpack:"cores,omitempty" json:"cores,omitempty"`
 	Why      string            `msgpack:"why,omitempty" json:"why,omitempty"` // why a pending job waits
+	Urgency  int               `msgpack:"urgency" json:"urgency"`             // Flux's 0 (held) to 31
 	Canceled bool              `msgpack:"canceled,omitempty" json:"canceled,omitempty"`
 	// For flux jobs -o, flux job info and flux job eventlog:
 	Note      string        `msgpack:"note,omitempty" json:"note,omitempty"` // the exception note: a launch error, a lost rank
@@ -173,6 +187,40 @@ type JobInfo struct {
 	Setopt    []string      `msgpack:"setopt,omitempty" json:"setopt,omitempty"`  // -o shell options
 	Output    string        `msgpack:"output,omitempty" json:"output,omitempty"`  // --output template
 	Hosts     string        `msgpack:"hosts,omitempty" json:"nodelist,omitempty"` // the hosts of Ranks, in rank order, comma-separated
+}
+
+// UrgencyRequest changes a pending job's urgency (flux job urgency).
+type UrgencyRequest struct {
+	ID      uint64 `msgpack:"id"`
+	Urgency int    `msgpack:"urgency"` // 0 (hold) to 31 (expedite)
+}
+
+// UrgencyReply carries the urgency the job had before.
+type UrgencyReply struct {
+	Old int `msgpack:"old"`
+}
+
+// QueueRequest is flux queue's: Op is "status", "start", "stop", "enable"
+// or "disable"; Reason goes with stop and disable.
+type QueueRequest struct {
+	Op     string `msgpack:"op"`
+	Reason string `msgpack:"reason,omitempty"`
+}
+
+// QueueStatus is the queue's state after a QueueRequest.
+type QueueStatus struct {
+	Enabled       bool   `msgpack:"enabled" json:"enabled"` // submissions are taken
+	DisableReason string `msgpack:"disable_reason,omitempty" json:"disable_reason,omitempty"`
+	Started       bool   `msgpack:"started" json:"started"` // jobs are scheduled
+	StopReason    string `msgpack:"stop_reason,omitempty" json:"stop_reason,omitempty"`
+	Pending       int    `msgpack:"pending" json:"pending"` // queued, held or waiting for dependencies
+	Running       int    `msgpack:"running" json:"running"`
+}
+
+// QueueWaitRequest waits until no job is active (drain) or, with Idle,
+// until none is running.
+type QueueWaitRequest struct {
+	Idle bool `msgpack:"idle,omitempty"`
 }
 
 // ListReply is the job table: pending and running jobs, then (with All)
@@ -211,6 +259,7 @@ type ResourceReply struct {
 	All     resources.Set `msgpack:"all" json:"all"`
 	Free    resources.Set `msgpack:"free" json:"free"`
 	Down    []int         `msgpack:"down,omitempty" json:"down,omitempty"` // lost ranks
+	Status  []RankStatus  `msgpack:"status,omitempty" json:"status,omitempty"`
 	Pending int           `msgpack:"pending" json:"pending"`
 	Running int           `msgpack:"running" json:"running"`
 	Drained []DrainInfo   `msgpack:"drained,omitempty" json:"drained,omitempty"` // flux resource drain
@@ -255,8 +304,10 @@ type JobStateEvent struct {
 	Transitions []JobTransition `msgpack:"transitions" json:"transitions"`
 }
 
-// LostEvent is the payload of a broker.lost event.
-type LostEvent struct {
+// RanksEvent names ranks and why they changed: the payload of broker.lost
+// and broker.online events, and of the broker.lost notice a broker sends up
+// to rank 0 when a child's link breaks.
+type RanksEvent struct {
 	Ranks []int  `msgpack:"ranks" json:"ranks"`
 	Why   string `msgpack:"why" json:"why"`
 }

@@ -72,6 +72,7 @@ type Broker struct {
 	clients   map[*client]struct{} // guarded by clientsMu; the loop does not need it
 
 	listener *overlay.LinkListener
+	linkCfg  overlay.LinkConfig // for dialing the parent again (rejoin); set before the loop starts
 
 	st *state // owned by the loop goroutine
 }
@@ -254,6 +255,20 @@ func (b *Broker) Err() error {
 	default:
 		return nil
 	}
+}
+
+// DownRanks lists the ranks rank 0 holds lost (not rejoined), once the
+// broker has stopped; nil before, and at other ranks.
+func (b *Broker) DownRanks() []int {
+	select {
+	case <-b.stopped:
+	default:
+		return nil
+	}
+	if b.st.jm == nil {
+		return nil
+	}
+	return b.st.jm.downList()
 }
 
 // Rank is this broker's rank.

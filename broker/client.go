@@ -14,6 +14,18 @@ import (
 // make the broker grow without bound.
 const maxQueuedOutput = 65536
 
+// maxBacklog and maxBacklogBytes bound everything else waiting for one
+// client: replies, results and started notices not yet sent. A client past
+// either has stopped reading (asleep, stopped, wedged): the broker drops it
+// with one log line, as if it had disconnected (its results streams end
+// and their jobs are canceled, so a later --resume runs them). A client
+// that reads keeps its backlog near zero; the limits are far above what a
+// capacitor's window of lines produces between two reads.
+const (
+	maxBacklog      = 1 << 16
+	maxBacklogBytes = 64 << 20
+)
+
 // client is one connection. Its reader forwards requests to the loop; its
 // outbox goroutine sends what the loop queued, batching the results of each
 // job.results stream into one message per wake-up.
@@ -28,6 +40,8 @@ type client struct {
 	replies []*overlay.Msg           // guarded by mu
 	streams map[uint32]*resultStream // by the job.results request's tag; guarded by mu
 	closed  bool                     // guarded by mu
+	backlog int                      // guarded by mu: messages queued since the last flush
+	bytes   int                      // guarded by mu: their approximate size
 	procID  int                      // guarded by mu: the pid a module gave in service.add
 }
 
@@ -92,9 +106,28 @@ func (c *client) reply(m *overlay.Msg) {
 	c.mu.Lock()
 	if !c.closed {
 		c.replies = append(c.replies, m)
+		c.queued(len(m.Payload))
 	}
 	c.mu.Unlock()
 	c.signal()
+}
+
+// queued counts one more message of about n bytes, and drops the client
+// when its backlog is past the limits. Called with mu held.
+func (c *client) queued(n int) {
+	c.backlog++
+	c.bytes += n + 64
+	if c.backlog <= maxBacklog && c.bytes <= maxBacklogBytes {
+		return
+	}
+	c.b.cfg.Logf("broker: dropped a client (pid %d) that stopped reading: %d messages (%d MiB) waiting for it",
+		c.procID, c.backlog, c.bytes>>20)
+	c.closed = true
+	c.replies, c.streams = nil, map[uint32]*resultStream{}
+	c.backlog, c.bytes = 0, 0
+	// Closing a conn may wait (a bounded flush): never on the loop. The
+	// reader then sees the end and tells the loop the client is gone.
+	go c.conn.Close()
 }
 
 func (c *client) stream(req *overlay.Msg) *resultStream {
@@ -112,6 +145,7 @@ func (c *client) deliverResult(req *overlay.Msg, r *JobResult) {
 	if !c.closed {
 		s := c.stream(req)
 		s.results = append(s.results, *r)
+		c.queued(len(r.Stdout) + len(r.Stderr))
 	}
 	c.mu.Unlock()
 	c.signal()
@@ -123,6 +157,7 @@ func (c *client) started(req *overlay.Msg, cookie uint64) {
 	if !c.closed {
 		s := c.stream(req)
 		s.started = append(s.started, cookie)
+		c.queued(0)
 	}
 	c.mu.Unlock()
 	c.signal()
@@ -160,6 +195,7 @@ func (c *client) flush() bool {
 	c.mu.Lock()
 	replies := c.replies
 	c.replies = nil
+	c.backlog, c.bytes = 0, 0
 	var batches []*overlay.Msg
 	for tag, s := range c.streams {
 		if len(s.results) == 0 && len(s.lines) == 0 && len(s.started) == 0 && s.dropped == 0 {

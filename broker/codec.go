@@ -98,6 +98,16 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 			j.Setopt, err = r.StrSlice()
 		case "flags":
 			j.Flags, err = r.Str()
+		case "urgency":
+			if r.IsNil() {
+				j.Urgency, err = nil, r.Nil()
+				break
+			}
+			var u int
+			u, err = readInt(r)
+			j.Urgency = &u
+		case "dependency":
+			j.Dependencies, err = r.StrSlice()
 		default:
 			err = r.Skip()
 		}
@@ -108,7 +118,8 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 func appendJobspec(b []byte, j *Jobspec) []byte {
 	n := 2 + b2i(j.Cookie != 0) + b2i(len(j.Env) > 0) + b2i(j.Cwd != "") + b2i(j.TimeLimit != 0) +
 		b2i(j.Output != "") + b2i(j.LabelIO) + b2i(j.Stream) + b2i(j.Line != 0) + b2i(j.PMI != "") + b2i(j.Name != "") +
-		b2i(j.Error != "") + b2i(len(j.Setopt) > 0) + b2i(j.Flags != "")
+		b2i(j.Error != "") + b2i(len(j.Setopt) > 0) + b2i(j.Flags != "") +
+		b2i(j.Urgency != nil) + b2i(len(j.Dependencies) > 0)
 	b = mpack.AppendMapHeader(b, n)
 	if j.Cookie != 0 {
 		b = mpack.AppendUint64(mpack.AppendString(b, "cookie"), j.Cookie)
@@ -150,6 +161,12 @@ func appendJobspec(b []byte, j *Jobspec) []byte {
 	}
 	if j.Flags != "" {
 		b = mpack.AppendString(mpack.AppendString(b, "flags"), j.Flags)
+	}
+	if j.Urgency != nil {
+		b = mpack.AppendInt(mpack.AppendString(b, "urgency"), int64(*j.Urgency))
+	}
+	if len(j.Dependencies) > 0 {
+		b = mpack.AppendStringSlice(mpack.AppendString(b, "dependency"), j.Dependencies)
 	}
 	return b
 }
@@ -469,7 +486,8 @@ func appendResultBatch(b []byte, rb *ResultBatch) []byte {
 // growing it from nothing, which copied a batch a dozen times over.
 
 func jobspecSize(j *Jobspec) int {
-	return 48 + stringsSize(j.Argv) + stringsSize(j.Env) + len(j.Cwd) + len(j.Output) + len(j.PMI) + len(j.Name) + len(j.Error) + stringsSize(j.Setopt) + len(j.Flags)
+	return 48 + stringsSize(j.Argv) + stringsSize(j.Env) + len(j.Cwd) + len(j.Output) + len(j.PMI) + len(j.Name) + len(j.Error) +
+		stringsSize(j.Setopt) + len(j.Flags) + stringsSize(j.Dependencies)
 }
 
 func jobResultSize(jr *JobResult) int {
@@ -493,12 +511,7 @@ func readInt(r *mpack.Reader) (int, error) {
 	return int(v), err
 }
 
-func b2i(c bool) int {
-	if c {
-		return 1
-	}
-	return 0
-}
+func b2i(c bool) int { return mpack.B2I(c) }
 
 // SubmitReply answers every batch of lines with an id and an error per
 // line, so it has the hand-written codec too.

@@ -134,6 +134,8 @@ var hotTypes = []hotType{
 			Error: "err.{{id}}", Setopt: []string{"cpu-affinity=off", "pmi=on"}, Flags: "waitable"},
 		Jobspec{Setopt: []string{}},
 		Jobspec{Req: resources.Request{Nodes: -1, Tasks: math.MinInt64, CoresPerTask: math.MaxInt64}, TimeLimit: -1},
+		Jobspec{Argv: []string{"x"}, Urgency: new(int), Dependencies: []string{"afterok:1", "after:2"}},
+		Jobspec{Argv: []string{"x"}, Urgency: func() *int { u := 31; return &u }()},
 	),
 	newHotType(submitToTwin, submitFromTwin,
 		SubmitRequest{},

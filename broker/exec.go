@@ -22,6 +22,7 @@ type execService struct {
 	running map[uint64]bool        // job ids with a part running here
 	pmi     map[uint64]*pmi.Server // PMI servers of the parts running here
 	aborted map[uint64]int         // job id -> PMI abort code of a part running here
+	orphans map[uint64]bool        // parts killed when the parent link broke: rank 0 ended their jobs (nil until then)
 	upDone  []PartResult           // finished parts not yet sent up
 	upLines []OutputLine           // streamed lines not yet sent up
 	envs    map[*string][]string   // environments with this broker's FLUX_URI and the PMI library, by the submitted slice
@@ -127,9 +128,12 @@ func (x *execService) start(p *ExecPart, env, extra []string) {
 		spec.Output = launcher.File
 	case p.Stream:
 		spec.Output = launcher.Stream
-		lines, id, cookie := b.lines, p.Job, p.Cookie
+		id, cookie := p.Job, p.Cookie
 		spec.OnLine = func(task int, stderr bool, line []byte) {
-			lines <- OutputLine{ID: id, Cookie: cookie, Task: task, Stderr: stderr, Data: line}
+			select {
+			case b.lines <- OutputLine{ID: id, Cookie: cookie, Task: task, Stderr: stderr, Data: line}:
+			case <-b.stopped:
+			}
 		}
 	default:
 		spec.Output = launcher.Capture
@@ -211,7 +215,12 @@ func (st *state) abort(a *ExecAbort) {
 	st.call(0, topicExecAbort, a, false, nil)
 }
 
-func (b *Broker) onDone(res *launcher.Result) { b.done <- res }
+func (b *Broker) onDone(res *launcher.Result) {
+	select {
+	case b.done <- res:
+	case <-b.stopped:
+	}
+}
 
 // launched takes a finished part from the launcher. Streamed lines still
 // queued go first, so a part's output always precedes its result.
@@ -234,6 +243,10 @@ func (st *state) launched(res *launcher.Result) {
 	x.dropTmp(res.JobID)
 	abort := x.aborted[res.JobID]
 	delete(x.aborted, res.JobID)
+	if x.orphans[res.JobID] {
+		delete(x.orphans, res.JobID)
+		return
+	}
 	pr := PartResult{Job: res.JobID, Rank: st.rank, Abort: abort, Outcome: Outcome{
 		Status: res.Status, ExitCode: res.ExitCode, Signal: res.Signal, TimedOut: res.TimedOut, Canceled: res.Canceled,
 		Start: res.Start, End: res.End, Stdout: res.Stdout, Stderr: res.Stderr, Err: res.Err,
@@ -247,6 +260,9 @@ func (st *state) launched(res *launcher.Result) {
 
 // line takes one streamed output line of a part running here.
 func (x *execService) line(l OutputLine) {
+	if x.orphans[l.ID] {
+		return
+	}
 	if x.st.jm != nil {
 		x.st.jm.output(&l)
 		return

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker/boot"
@@ -20,7 +21,16 @@ type BootOptions struct {
 	Resources resources.Set // this broker's resources; empty = discover the local ones
 	Sched     sched.Options
 	Logf      func(format string, args ...any)
+	// Listener, when set, is this rank's tbon endpoint bound already (flux
+	// start --test-size binds every rank's before writing boot.conf, so no
+	// two ranks can race for a port). A broker started as a child process
+	// finds it instead as the inherited descriptor ListenFDEnv names.
+	Listener net.Listener
 }
+
+// ListenFDEnv names the environment variable that gives a broker started
+// by flux start --test-size the descriptor of its bound tbon listener.
+const ListenFDEnv = "FLUX_BROKER_LISTEN_FD"
 
 // Instance is a broker started by Boot, with its local socket in a private
 // directory; FLUX_URI for clients on this host is URI.
@@ -69,7 +79,7 @@ func Boot(opts BootOptions) (*Instance, error) {
 	switch method := a.String("boot.method", boot.MethodSingle); method {
 	case boot.MethodSingle:
 	case boot.MethodConfig:
-		if session, err = configBoot(a, &cfg); err != nil {
+		if session, err = configBoot(a, &cfg, opts.Listener); err != nil {
 			return nil, err
 		}
 	case boot.MethodPMI:
@@ -100,7 +110,12 @@ func Boot(opts BootOptions) (*Instance, error) {
 }
 
 // configBoot fills in rank, size, fanout and links from boot.conf.
-func configBoot(a boot.Attrs, cfg *Config) (session string, err error) {
+func configBoot(a boot.Attrs, cfg *Config, bound net.Listener) (session string, err error) {
+	if bound == nil {
+		if bound, err = inheritedListener(); err != nil {
+			return "", err
+		}
+	}
 	conf, err := boot.LoadConfig(a.String("boot.config_file", ""))
 	if err != nil {
 		return "", err
@@ -131,7 +146,14 @@ func configBoot(a boot.Attrs, cfg *Config) (session string, err error) {
 	}
 	cfg.Rank, cfg.Size, cfg.Fanout = rank, conf.Size(), fanout
 	ls := &LinkSetup{Link: link}
-	if len(boot.Children(rank, conf.Size(), fanout)) > 0 {
+	if bound != nil {
+		if p := bound.Addr().(*net.TCPAddr).Port; p != conf.Endpoints[rank].Port {
+			bound.Close()
+			return "", fmt.Errorf("%s: rank %d's endpoint has port %d, but the listener it was handed is on port %d",
+				conf.File, rank, conf.Endpoints[rank].Port, p)
+		}
+		ls.Listener = bound // startLinks closes it when this rank has no children
+	} else if len(boot.Children(rank, conf.Size(), fanout)) > 0 {
 		// Listen on the endpoint's port on every address: the endpoint's
 		// host may be a name that resolves to this host's address.
 		ls.Listen = net.JoinHostPort(conf.Endpoints[rank].Host, fmt.Sprint(conf.Endpoints[rank].Port))
@@ -171,4 +193,26 @@ func linkConfig(a boot.Attrs, key overlay.Key, session string, rank int) (overla
 	}
 	lc.Heartbeat, err = a.Duration("tbon.heartbeat", boot.DefaultHeartbeat)
 	return lc, err
+}
+
+// inheritedListener is the tbon listener a parent process handed this
+// broker (see ListenFDEnv), or nil. The variable is removed so that nothing
+// this broker starts inherits it.
+func inheritedListener() (net.Listener, error) {
+	v, ok := os.LookupEnv(ListenFDEnv)
+	if !ok {
+		return nil, nil
+	}
+	os.Unsetenv(ListenFDEnv)
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return nil, fmt.Errorf("%s=%q: give the number of an inherited descriptor (3 or more)", ListenFDEnv, v)
+	}
+	f := os.NewFile(uintptr(fd), "tbon-listener")
+	defer f.Close()
+	l, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%d: not a listening socket: %w", ListenFDEnv, fd, err)
+	}
+	return l, nil
 }

@@ -92,9 +92,8 @@ func (r *logRing) note(rank int, format string, args ...any) {
 // flux dmesg prints them.
 func withRing(ring *logRing, rank int, logf func(string, ...any)) func(string, ...any) {
 	return func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		ring.note(rank, "%s", msg)
-		logf("%s", msg)
+		ring.note(rank, format, args...)
+		logf(format, args...) // as given: a Logf may look at the format
 	}
 }
 

@@ -15,13 +15,6 @@ import (
 	"github.com/fluxtaskfarm/flux/sched"
 )
 
-// Job states as flux jobs shows them.
-const (
-	statePending  = "pending"
-	stateRunning  = "running"
-	stateFinished = "finished"
-)
-
 // jobManager lives at rank 0: the job table, the scheduler over every rank's
 // resources, the watchers that get results, and the history.
 type jobManager struct {
@@ -47,6 +40,10 @@ type jobManager struct {
 	starts      []sched.Start // reused by every scheduling pass
 	outgoing    map[int]*outStart
 	transitions []JobTransition
+
+	dependents map[uint64][]uint64 // target job -> jobs waiting on it (depjobs.go)
+	depWaiting int                 // jobs waiting for dependencies, at most maxDepWaiting
+	q          queueState          // flux queue's switches and waits (queue.go)
 }
 
 type remoteKey struct {
@@ -93,6 +90,8 @@ type job struct {
 	pmiSet  *resources.IDSet // the ranks of its slices, made once for its PMI parts (shared, read-only)
 	out     *jobOutput       // streamed output of a job nobody watches, for attach
 	note    string           // the note of the exception that canceled it (flux cancel -m)
+	urgency int              // Flux's 0 (held) to 31
+	deps    []Dependency     // unmet dependencies: the job waits outside the scheduler's queue
 }
 
 // pmiRanks are the brokers holding parts of j, for its PMI key exchange.
@@ -129,18 +128,20 @@ type waiter struct {
 func newJobManager(st *state) (*jobManager, error) {
 	cfg := st.b.cfg
 	jm := &jobManager{
-		st:      st,
-		online:  make(map[int]resources.Rank),
-		down:    make(map[int]bool),
-		jobs:    make(map[uint64]*job),
-		history: newHistory(cfg.History, cfg.HistoryBytes),
-		waiters: make(map[uint64][]waiter),
+		st:       st,
+		online:   make(map[int]resources.Rank),
+		down:     make(map[int]bool),
+		jobs:     make(map[uint64]*job),
+		history:  newHistory(cfg.History, cfg.HistoryBytes),
+		waiters:  make(map[uint64][]waiter),
+		watchers: make(map[uint64]*watcher),
+		remote:   make(map[remoteKey]*watcher),
+		dirty:    make(map[*watcher]bool),
+		outgoing: make(map[int]*outStart),
+
+		dependents: make(map[uint64][]uint64),
 
 		attachStreams: make(map[uint64][]waiter),
-		watchers:      make(map[uint64]*watcher),
-		remote:        make(map[remoteKey]*watcher),
-		dirty:         make(map[*watcher]bool),
-		outgoing:      make(map[int]*outStart),
 		// A random generator id keeps two instances' ids apart; the
 		// timestamp keeps one instance's apart across restarts.
 		ids: jobid.NewGenerator(uint32(rand.Uint64()), nil),
@@ -169,6 +170,9 @@ func (jm *jobManager) hello(from endpoint, m *overlay.Msg) {
 	var h HelloRequest
 	if err := m.Decode(&h); err != nil || h.Rank <= 0 || h.Rank >= jm.st.size {
 		jm.st.b.cfg.Logf("broker: ignoring a bad hello from rank %d: %v", m.Src, err)
+		return
+	}
+	if jm.rejoin(from, m, &h) {
 		return
 	}
 	r := h.Resources
@@ -266,22 +270,55 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 			reply.Errs[i] = "no command"
 			continue
 		}
+		if jm.q.disabled {
+			reply.Errs[i] = "job submission is disabled"
+			if jm.q.disableReason != "" {
+				reply.Errs[i] += ": " + jm.q.disableReason
+			}
+			continue
+		}
 		spec.Req = spec.Req.Normalize()
 		if err := spec.Req.Validate(); err != nil {
 			reply.Errs[i] = err.Error()
 			continue
 		}
 		id := jm.ids.Next()
-		if err := jm.sched.Submit(sched.Job{ID: sched.JobID(id), Req: spec.Req, Estimate: spec.TimeLimit}); err != nil {
-			reply.Errs[i] = err.Error()
-			continue
+		j := &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now, urgency: sched.UrgencyDefault}
+		if u := spec.Urgency; u != nil {
+			if *u < 0 || *u > sched.UrgencyMax {
+				reply.Errs[i] = fmt.Sprintf("--urgency %d: %v", *u, sched.ErrUrgency)
+				continue
+			}
+			j.urgency = *u
 		}
-		jm.jobs[id] = &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now}
+		if len(spec.Dependencies) > 0 {
+			var err error
+			if j.deps, err = jm.resolveDeps(spec.Dependencies, id); err == nil && len(j.deps) > 0 {
+				err = jm.sched.Check(spec.Req) // refuse now what could never run
+				if err == nil && jm.depWaiting >= maxDepWaiting {
+					err = fmt.Errorf("%d jobs already wait for dependencies; retry after some are released", jm.depWaiting)
+				}
+			}
+			if err != nil {
+				reply.Errs[i] = err.Error()
+				continue
+			}
+		}
+		if len(j.deps) == 0 {
+			if err := jm.sched.Submit(jm.schedJob(j)); err != nil {
+				reply.Errs[i] = err.Error()
+				continue
+			}
+		}
+		jm.jobs[id] = j
 		if spec.Flags != "" && isWaitable(spec) {
 			jm.waitableSubmitted()
 		}
 		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
+		if len(j.deps) > 0 {
+			jm.waitFor(j)
+		}
 	}
 	return reply, nil
 }
@@ -310,6 +347,9 @@ func (jm *jobManager) schedule() {
 		j.state, j.start, j.alloc = stateRunning, now, s.Alloc
 		j.parts = make(map[int]*part, len(s.Alloc.Slices))
 		j.left = len(s.Alloc.Slices)
+		if len(jm.dependents) > 0 {
+			jm.targetChanged(j.id, false) // after:ID is met
+		}
 		if jm.st.ev.audience() {
 			ranks, _ := allocText(j.alloc)
 			jm.transition(JobTransition{ID: j.id, State: "running", Ranks: ranks})
@@ -419,6 +459,7 @@ func (jm *jobManager) flush() {
 		jm.st.ev.publish(EventJobState, &JobStateEvent{Transitions: jm.transitions})
 		jm.transitions = nil
 	}
+	jm.checkQueueWaiters()
 }
 
 // started records that rank took its parts, or could not: those jobs go
@@ -570,6 +611,9 @@ func (jm *jobManager) complete(j *job) {
 	if r.End.IsZero() {
 		r.End = time.Now()
 	}
+	if jm.sched.Learning() && r.Err == "" && !r.Canceled && !j.start.IsZero() {
+		jm.sched.Observe(learnKey(&j.spec), r.End.Sub(r.Start))
+	}
 	jm.end(j, r)
 }
 
@@ -590,19 +634,12 @@ func (jm *jobManager) hostOf(ranks []int) string {
 
 // end records a job's final result, delivers it and moves it to history.
 func (jm *jobManager) end(j *job, r *JobResult) {
+	jm.stopWaiting(j) // canceled while waiting for a dependency
 	j.result = r
 	j.state = stateFinished
 	j.parts = nil
 	delete(jm.jobs, j.id)
-	t := JobTransition{ID: j.id, State: "finished", Status: r.Status}
-	switch {
-	case r.Canceled:
-		t.State = "canceled"
-	case r.TimedOut:
-		t.State = "timeout"
-	case r.Status != 0 || r.Err != "":
-		t.State = "failed"
-	}
+	t := JobTransition{ID: j.id, State: r.FinalState(), Status: r.Status}
 	jm.transition(t)
 	if w := j.w; w != nil && !w.gone {
 		if w.c != nil {
@@ -621,6 +658,9 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 		jm.waitableEnded(r)
 	}
 	jm.history.add(j)
+	if len(jm.dependents) > 0 {
+		jm.targetChanged(j.id, true)
+	}
 }
 
 func (jm *jobManager) cancel(from endpoint, m *overlay.Msg) {
@@ -754,7 +794,7 @@ func (jm *jobManager) resources(from endpoint, m *overlay.Msg) {
 	}
 	sort.Ints(down)
 	jm.st.respond(from, m, &ResourceReply{All: all, Free: free, Down: down, Pending: s.Pending(), Running: s.Running(),
-		Drained: jm.drainInfo()})
+		Status: jm.st.rankStatuses(), Drained: jm.drainInfo()})
 }
 
 // dropWatcher forgets a results stream whose client went away, and cancels
@@ -779,10 +819,11 @@ func (jm *jobManager) dropWatcher(w *watcher) {
 	}
 }
 
-// clientGone drops a local client's watchers and attach waits.
+// clientGone drops a local client's watchers and attach and queue waits.
 func (jm *jobManager) clientGone(c *client) {
 	jm.waitClientGone(c)
 	jm.attachClientGone(c)
+	jm.dropQueueWaiters(c)
 	for _, w := range jm.watchers {
 		if w.c == c {
 			jm.dropWatcher(w)

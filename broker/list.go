@@ -6,7 +6,6 @@ import (
 
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/resources"
-	"github.com/fluxtaskfarm/flux/sched"
 )
 
 func (jm *jobManager) list(from endpoint, m *overlay.Msg) {
@@ -28,16 +27,14 @@ func (jm *jobManager) list(from endpoint, m *overlay.Msg) {
 }
 
 func (jm *jobManager) info(j *job) JobInfo {
-	in := JobInfo{ID: j.id, State: j.state, Name: j.spec.Name, Req: j.spec.Req, Submit: j.submit, Start: j.start}
+	in := JobInfo{ID: j.id, State: j.state, Name: j.spec.Name, Req: j.spec.Req, Submit: j.submit, Start: j.start, Urgency: j.urgency}
 	if in.Name == "" && len(j.spec.Argv) > 0 {
 		in.Name = j.spec.Argv[0]
 	}
 	switch j.state {
 	case statePending:
 		in.Start = j.start // zero unless requeued
-		if jm.sched != nil {
-			in.Why = jm.sched.Why(sched.JobID(j.id))
-		}
+		in.Why = jm.pendingWhy(j)
 	case stateRunning, stateFinished:
 		in.Ranks, in.Cores = allocText(j.alloc)
 	}
@@ -52,14 +49,7 @@ func (jm *jobManager) info(j *job) JobInfo {
 		if in.Note == "" {
 			in.Note = j.note
 		}
-		switch {
-		case r.Canceled:
-			in.State = "canceled"
-		case r.TimedOut:
-			in.State = "timeout"
-		case r.Status != 0 || r.Err != "":
-			in.State = "failed"
-		}
+		in.State = r.FinalState()
 	}
 	return in
 }

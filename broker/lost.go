@@ -9,7 +9,7 @@ import (
 )
 
 func (jm *jobManager) lostNotice(from endpoint, m *overlay.Msg) {
-	var n LostNotice
+	var n RanksEvent
 	if err := m.Decode(&n); err != nil {
 		return
 	}
@@ -61,8 +61,9 @@ func (jm *jobManager) ranksLost(ranks []int, why string) {
 	}
 	for _, r := range newly {
 		jm.sched.Down(r)
+		jm.st.setRank(r, rankLost, why)
 	}
-	jm.st.ev.publish(EventBrokerLost, &LostEvent{Ranks: newly, Why: why})
+	jm.st.ev.publish(EventBrokerLost, &RanksEvent{Ranks: newly, Why: why})
 }
 
 // partLost handles a part that will never report: rank refused it or is
@@ -108,5 +109,5 @@ func (jm *jobManager) requeue(j *job) {
 			Outcome: Failed(1, "could not be placed again after its rank was lost: "+err.Error())})
 		return
 	}
-	jm.transition(JobTransition{ID: j.id, State: "requeued"})
+	jm.transition(JobTransition{ID: j.id, State: TransitionRequeued})
 }

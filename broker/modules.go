@@ -16,7 +16,7 @@ import (
 // moduleService runs modules: external programs (any language) that connect
 // to the broker's socket and register service names, so that requests for
 // those services, from any rank below, reach them; and the built-in
-// scheduler modules (sched.fcfs, sched.easy, ...), which switch the policy.
+// scheduler modules (sched.easy, sched.fcfs, ...), which switch the policy.
 type moduleService struct {
 	st        *state
 	mods      map[string]*module
@@ -71,10 +71,13 @@ func (ms *moduleService) load(from endpoint, m *overlay.Msg) {
 	}
 	mod := &module{name: name, pid: cmd.Process.Pid, cmd: cmd}
 	ms.mods[name] = mod
-	exited := ms.st.b.exited
+	b := ms.st.b
 	go func() {
 		err := cmd.Wait()
-		exited <- moduleExit{name: name, pid: mod.pid, err: err}
+		select {
+		case b.exited <- moduleExit{name: name, pid: mod.pid, err: err}:
+		case <-b.stopped: // the loop is gone; nobody needs the news
+		}
 	}()
 	ms.st.respond(from, m, &ModuleInfo{Name: name, Pid: mod.pid, Rank: ms.st.rank})
 }

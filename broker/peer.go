@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/fluxtaskfarm/flux/broker/boot"
 	"sync"
@@ -17,15 +18,31 @@ import (
 type peer struct {
 	rank int
 	link *overlay.Link
+	logf func(format string, args ...any)
+	full bool // a send found its queue full; the link is being closed
 }
 
+// send queues m for the peer without ever blocking the loop. Each of the
+// link's streams queues at most 4096 messages or 64 MiB; a peer that lets
+// that fill up has stopped reading (SIGSTOP, a swapping node, a hung
+// process), so the rule at the limit is: the link is closed and the peer
+// treated as lost, exactly as when its heartbeats stop. Nothing is dropped
+// silently: what was on its way is failed or rerun by the lost-rank rules.
 func (p *peer) send(m *overlay.Msg, bulk bool) {
+	if p.full {
+		return
+	}
 	c := p.link.Control()
 	if bulk {
 		c = p.link.Bulk()
 	}
-	// An error means the link is going; its Done reports that to the loop.
-	_ = c.Send(m)
+	// Any other error means the link is going; its Done reports that to
+	// the loop.
+	if err := overlay.TrySend(c, m); errors.Is(err, overlay.ErrSendQueueFull) {
+		p.full = true
+		p.logf("broker: rank %d is not reading (its send queue is full); treating it as lost", p.rank)
+		go p.link.Close() // Close waits up to 2 s for a flush; never on the loop
+	}
 }
 
 // deliver makes peer an endpoint.
@@ -66,6 +83,7 @@ func (b *Broker) startLinks() error {
 		}
 		go b.acceptChildren(l)
 	}
+	b.linkCfg = lc
 	if b.cfg.Rank > 0 {
 		go b.dialParent(ls, lc)
 	}
@@ -85,12 +103,20 @@ func (b *Broker) acceptChildren(l *overlay.LinkListener) {
 			link.Close()
 			continue
 		}
-		b.links <- linkEvent{p: &peer{rank: r, link: link}}
+		select {
+		case b.links <- linkEvent{p: &peer{rank: r, link: link, logf: b.cfg.Logf}}:
+		case <-b.stopped:
+			link.Close()
+			return
+		}
 	}
 }
 
 // dialParent keeps trying until the parent answers or the time is up: in a
-// host list the brokers start in any order.
+// host list the brokers start in any order, and a broker that lost its
+// parent dials it again to rejoin. A parent that refuses this broker (another
+// instance's key or session, a protocol it does not speak) is not retried:
+// the answer will not change.
 func (b *Broker) dialParent(ls *LinkSetup, lc overlay.LinkConfig) {
 	timeout := ls.DialTimeout
 	if timeout <= 0 {
@@ -99,6 +125,15 @@ func (b *Broker) dialParent(ls *LinkSetup, lc overlay.LinkConfig) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	parent := boot.Parent(b.cfg.Rank, b.cfg.Fanout)
+	report := func(le linkEvent) {
+		select {
+		case b.links <- le:
+		case <-b.stopped:
+			if le.p != nil {
+				le.p.link.Close()
+			}
+		}
+	}
 	var last error
 	for {
 		link, err := overlay.DialLink(ctx, ls.Parent, lc)
@@ -107,21 +142,37 @@ func (b *Broker) dialParent(ls *LinkSetup, lc overlay.LinkConfig) {
 				link.Close()
 				err = fmt.Errorf("%s is rank %d, not rank %d", ls.Parent, link.PeerRank(), parent)
 			} else {
-				b.links <- linkEvent{p: &peer{rank: parent, link: link}, parent: true}
+				report(linkEvent{p: &peer{rank: parent, link: link, logf: b.cfg.Logf}, parent: true})
 				return
 			}
+		}
+		if refused(err) {
+			report(linkEvent{parent: true, err: fmt.Errorf("rank %d was refused by its parent (rank %d at %s): %v",
+				b.cfg.Rank, parent, ls.Parent, err)})
+			return
 		}
 		last = err
 		select {
 		case <-ctx.Done():
-			b.links <- linkEvent{parent: true, err: fmt.Errorf("rank %d could not reach its parent (rank %d at %s) in %v: %v",
-				b.cfg.Rank, parent, ls.Parent, timeout, last)}
+			report(linkEvent{parent: true, err: fmt.Errorf("rank %d could not reach its parent (rank %d at %s) in %v: %v",
+				b.cfg.Rank, parent, ls.Parent, timeout, last)})
 			return
 		case <-b.quit:
 			return
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// refused tells a parent's definite no from a parent not up (yet).
+func refused(err error) bool {
+	for _, e := range []error{overlay.ErrAuthFailed, overlay.ErrSessionMismatch, overlay.ErrEncryptMismatch,
+		overlay.ErrBadHello, overlay.ErrNotBroker} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // serve reads a peer's two streams into the loop and reports when the link
@@ -169,21 +220,31 @@ func (st *state) link(le linkEvent) {
 		return
 	}
 	if le.parent {
-		st.parent = p
-		st.b.servePeer(p)
-		st.call(0, topicHello, &HelloRequest{Rank: st.rank, Resources: st.b.cfg.Resources.Ranks[0]}, false, nil)
-		// What came up from children before the parent link existed.
-		for _, q := range st.upQueue {
-			p.send(q.m, q.bulk)
-		}
-		st.upQueue = nil
-		close(st.b.ready)
+		st.joinParent(p)
 		return
 	}
-	if old := st.children[p.rank]; old != nil || (st.jm != nil && st.jm.down[p.rank]) {
-		st.b.cfg.Logf("broker: rank %d: rank %d connected again; a lost rank cannot rejoin", st.rank, p.rank)
-		p.link.Close()
-		return
+	if old := st.children[p.rank]; old != nil {
+		select {
+		case <-old.link.Done():
+			// The old link ended and its news is still queued behind
+			// this one: the rank was restarted. Lose it first, then
+			// let it rejoin.
+			st.gone(old)
+		default:
+			// Is the old link alive? A broker that lost its parent
+			// may dial again before this side has noticed the loss
+			// (a partition heals, one side's heartbeats ran out
+			// first). Ask the old peer; the answer comes back to the
+			// loop, which then takes the new link or refuses it.
+			b := st.b
+			go func() {
+				_, err := old.link.Ping()
+				if !b.call(func() { st.secondLink(old, p, err) }) {
+					p.link.Close()
+				}
+			}()
+			return
+		}
 	}
 	st.children[p.rank] = p
 	st.b.servePeer(p)
@@ -198,7 +259,7 @@ func (st *state) gone(from endpoint) {
 		if e == st.parent {
 			st.parent = nil
 			if !st.stopping {
-				st.fail(fmt.Errorf("rank %d lost its parent (rank %d): %v", st.rank, e.rank, e.link.Err()))
+				st.parentLost(e)
 			}
 			return
 		}
@@ -211,6 +272,9 @@ func (st *state) gone(from endpoint) {
 		}
 		lost := subtree(e.rank, st.size, st.fanout)
 		why := fmt.Sprintf("its link to rank %d broke: %v", st.rank, e.link.Err())
+		if e.full {
+			why = fmt.Sprintf("it stopped reading: rank %d's send queue to it was full", st.rank)
+		}
 		set := make(map[int]bool, len(lost))
 		for _, r := range lost {
 			set[r] = true
@@ -219,7 +283,7 @@ func (st *state) gone(from endpoint) {
 		if st.jm != nil {
 			st.jm.ranksLost(lost, why)
 		} else {
-			st.call(0, topicLost, &LostNotice{Ranks: lost, Why: why}, false, nil)
+			st.call(0, topicLost, &RanksEvent{Ranks: lost, Why: why}, false, nil)
 		}
 	}
 }

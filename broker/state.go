@@ -44,6 +44,12 @@ type state struct {
 	// link exists (a child's hello can arrive first); bounded by upQueueMax.
 	upQueue []queued
 
+	// ranks is each rank's state and since when (rank 0 only; see rejoin.go).
+	ranks map[int]*rankStatus
+	// joined: this broker has had a parent link once (Ready is closed);
+	// a later one is a rejoin.
+	joined bool
+
 	stopping bool
 	forced   bool
 	deadline <-chan time.Time // the end of the shutdown grace
@@ -93,6 +99,7 @@ func newState(b *Broker) (*state, error) {
 	st.mods = newModuleService(st)
 	st.handlers = map[string]handler{
 		TopicPing:       st.ping,
+		topicRefused:    st.refusedRequest,
 		TopicEventSub:   st.ev.subscribe,
 		TopicModLoad:    st.mods.load,
 		TopicModList:    st.mods.list,
@@ -111,6 +118,7 @@ func newState(b *Broker) (*state, error) {
 			return nil, err
 		}
 		st.jm = jm
+		st.setRank(0, rankOnline, "")
 		for topic, h := range map[string]handler{
 			TopicSubmit:     jm.submit,
 			TopicResults:    jm.openResults,
@@ -128,6 +136,9 @@ func newState(b *Broker) (*state, error) {
 			topicDisconnect: jm.disconnect,
 			TopicStop:       st.stopRequest,
 			topicExecAbort:  jm.abortRequest,
+			TopicUrgency:    jm.setUrgency,
+			TopicQueue:      jm.queueControl,
+			TopicQueueWait:  jm.queueWait,
 		} {
 			st.handlers[topic] = h
 		}

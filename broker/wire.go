@@ -11,14 +11,10 @@ import (
 
 // HelloRequest carries a rank's resources up to rank 0 when it comes online.
 type HelloRequest struct {
-	Rank      int            `msgpack:"rank"`
-	Resources resources.Rank `msgpack:"resources"`
-}
+	Rank int `msgpack:"rank"`
+	Size int `msgpack:"size,omitempty"` // the sender's count of ranks; rank 0 refuses another
 
-// LostNotice tells rank 0 that ranks were lost (a link broke) and why.
-type LostNotice struct {
-	Ranks []int  `msgpack:"ranks"`
-	Why   string `msgpack:"why"`
+	Resources resources.Rank `msgpack:"resources"`
 }
 
 // ExecTask is one task of a job part.

@@ -1,6 +1,8 @@
 package capacitor
 
 import (
+	"sync"
+
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/overlay"
 )
@@ -41,6 +43,8 @@ type instanceBackend struct {
 	results chan *broker.ResultBatch
 	lost    chan error
 	lastEnv []string // sent with an earlier batch: later batches with the same slice say SameEnv
+	closed  chan struct{}
+	once    sync.Once
 }
 
 // NewInstanceBackend runs jobs in the instance behind c.
@@ -56,12 +60,12 @@ func NewInstanceBackendWith(c *overlay.Client, wr *broker.WatchRequest) (Backend
 		return nil, err
 	}
 	b := &instanceBackend{c: c, stream: s, watcher: watcher,
-		results: make(chan *broker.ResultBatch, 16), lost: make(chan error, 1)}
+		results: make(chan *broker.ResultBatch, 16), lost: make(chan error, 1), closed: make(chan struct{})}
 	go func() {
 		for {
 			m, err := s.Recv()
 			if err != nil {
-				b.lost <- err
+				b.lost <- err // buffered for this one error
 				return
 			}
 			var rb broker.ResultBatch
@@ -69,7 +73,11 @@ func NewInstanceBackendWith(c *overlay.Client, wr *broker.WatchRequest) (Backend
 				b.lost <- err
 				return
 			}
-			b.results <- &rb
+			select {
+			case b.results <- &rb:
+			case <-b.closed: // nobody reads any more
+				return
+			}
 		}
 	}()
 	return b, nil
@@ -99,7 +107,10 @@ func (b *instanceBackend) Cancel(ids []uint64) {
 	}
 }
 
-func (b *instanceBackend) Close() { b.stream.Close() }
+func (b *instanceBackend) Close() {
+	b.once.Do(func() { close(b.closed) })
+	b.stream.Close()
+}
 
 // sameSlice reports whether a and b are the same non-empty slice (not equal
 // contents: the same backing array and length, as a run's batches share).

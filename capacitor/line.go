@@ -10,6 +10,7 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 
+	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/resources"
 )
 
@@ -31,6 +32,11 @@ type Line struct {
 	Argv      []string
 	Shell     bool   // Argv is ["/bin/sh","-c",Command]
 	Command   string // the command part as written (for display)
+	Urgency   *int   // --urgency (0 holds, 31 expedites); nil: the instance's default, 16
+	// Deps are --dependency: on job ids (the instance judges them) and on
+	// earlier lines (afterok:line:12; Line is then the line's Seq, and the
+	// capacitor holds the line until it can judge them).
+	Deps []broker.Dependency
 }
 
 // JobArgv is what the job runs: Argv, behind a shell that opens --input

@@ -181,7 +181,7 @@ func TestParseLineSkip(t *testing.T) {
 
 func TestParseLineErrors(t *testing.T) {
 	tests := []struct{ line, msg string }{
-		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error --input -l --job-name; put -- before a command that starts with -"},
+		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error --input -l --job-name --urgency --dependency; put -- before a command that starts with -"},
 		{"--frobnicate a", "unknown option --frobnicate;"},
 		{"-lx a", "-l takes no value"},
 		{"-o out.txt a", "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"},
@@ -358,6 +358,7 @@ func FuzzParseLine(f *testing.F) {
 		"FOO=1 env", "cd /tmp && ls", "sleep 1 # comment", "-t 1.5h --cwd /x --env A=1 --output f --label-io -- x", "-o pmi=off --input in -l --job-name j --error e x",
 		"-n $N x", "echo 'x", "-n1 for f in *; do echo $f; done", "# c", "", "-n 2 -N 3 x", "--env HOME x",
 		"-n1 >out echo hi", "echo $'a'", "a\\ b", "-n1 (", "x <<EOF", "-c\t2 y",
+		"--urgency=hold x", "--urgency 31 --dependency=afterok:line:1 x", "--dependency afterany:7 x", "--dependency=after:line:9 x",
 	} {
 		f.Add(s)
 	}

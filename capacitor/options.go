@@ -5,7 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fluxtaskfarm/flux/broker"
+	"github.com/fluxtaskfarm/flux/client"
 	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/sched"
 )
 
 // Defaults holds flux-capacitor's own flags. Every line starts from them and
@@ -18,14 +21,16 @@ type Defaults struct {
 	Output    string
 	Error     string // stderr file template ("" = with stdout)
 	LabelIO   bool
-	Name      string   // --job-name
-	Shell     []string // -o KEY=VALUE shell options, checked by CheckShellOption
+	Name      string              // --job-name
+	Shell     []string            // -o KEY=VALUE shell options, checked by CheckShellOption
+	Urgency   *int                // --urgency; nil: Flux's default, 16
+	Deps      []broker.Dependency // --dependency on job ids (not lines), for every line
 }
 
 // optionsHelp is the one list of per-line options, quoted in every message
 // about an option the parser does not know.
-const optionsHelp = "options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error --input -l --job-name; " +
-	"put -- before a command that starts with -"
+const optionsHelp = "options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error --input -l --job-name " +
+	"--urgency --dependency; put -- before a command that starts with -"
 
 // msgOutputFile is the answer to a line's -o FILE: -o is Flux's --setopt.
 const msgOutputFile = "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"
@@ -48,6 +53,8 @@ const (
 	optJobName
 	optEnvRemove
 	optInput
+	optUrgency
+	optDependency
 )
 
 // optSpec describes how an option reads its value and how messages show it.
@@ -74,6 +81,8 @@ var (
 	specJobName = &optSpec{kind: optJobName, short: "--job-name", example: "NAME"}
 	specEnvRm   = &optSpec{kind: optEnvRemove, short: "--env-remove", example: "PATTERN"}
 	specInput   = &optSpec{kind: optInput, short: "--input", example: "FILE"}
+	specUrgency = &optSpec{kind: optUrgency, short: "--urgency", example: "16"}
+	specDep     = &optSpec{kind: optDependency, short: "--dependency", example: "afterok:line:12"}
 )
 
 // shortOpts is indexed by the letter after a single dash.
@@ -97,6 +106,8 @@ var longOpts = map[string]*optSpec{
 	"job-name":       specJobName,
 	"env-remove":     specEnvRm,
 	"input":          specInput,
+	"urgency":        specUrgency,
+	"dependency":     specDep,
 }
 
 // lineOpts accumulates the options of one line, as given on the line (zero
@@ -115,6 +126,9 @@ type lineOpts struct {
 	shell     []string
 	labelIO   bool
 	env       []string
+	urgency   int
+	hasUrg    bool
+	deps      []broker.Dependency
 
 	pending     *optSpec // an option still waiting for its value word
 	pendingName string   // the spelling the user wrote, for messages
@@ -275,6 +289,18 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 		o.env = append(o.env, val)
 	case optLabelIO:
 		o.labelIO = true
+	case optUrgency:
+		u, err := sched.ParseUrgency(val)
+		if err != nil {
+			return name + " " + err.Error()
+		}
+		o.urgency, o.hasUrg = u, true
+	case optDependency:
+		d, err := broker.ParseDependencyWith(val, parseJobID)
+		if err != nil {
+			return name + " " + err.Error()
+		}
+		o.deps = append(o.deps, d)
 	}
 	return ""
 }
@@ -361,6 +387,21 @@ func (o *lineOpts) finish(def *Defaults, l *Line) string {
 	l.Setopt = mergeShell(def.Shell, o.shell)
 	l.PMI = ShellValue(l.Setopt, "pmi")
 	l.Env = mergeEnv(def.Env, o.env)
+	l.Urgency = def.Urgency
+	if o.hasUrg {
+		u := o.urgency
+		l.Urgency = &u
+	}
+	l.Deps = def.Deps
+	if len(o.deps) > 0 {
+		for _, d := range o.deps {
+			if d.Line >= l.Seq {
+				return "--dependency " + d.String() + ": line " + strconv.Itoa(d.Line) +
+					" is not before this line; a line can depend only on earlier lines"
+			}
+		}
+		l.Deps = append(def.Deps[:len(def.Deps):len(def.Deps)], o.deps...)
+	}
 	return ""
 }
 
@@ -387,4 +428,11 @@ next:
 		out = append(out, kv)
 	}
 	return out
+}
+
+// parseJobID reads a --dependency's job id in any encoding Flux prints
+// (decimal, f58, hex).
+func parseJobID(s string) (uint64, error) {
+	id, err := client.ParseJobID(s)
+	return uint64(id), err
 }

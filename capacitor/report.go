@@ -114,6 +114,20 @@ func (r *reporter) lineError(it *item, why string) {
 	r.advance()
 }
 
+// notice tells the user something about a line that is not its record.
+func (r *reporter) notice(it *item, msg string) {
+	fmt.Fprintf(r.errw, "%s: %s\n", it.where(), msg)
+}
+
+// depFailed is the final record of a line that never ran because a line it
+// depends on did not end as it needed: a failure (exit 1), not a bad line.
+func (r *reporter) depFailed(it *item, why string) {
+	r.sum.Failed++
+	fmt.Fprintf(r.errw, "%s: %s\n", it.where(), why)
+	r.log(Record{Seq: it.line.Seq, Host: "-", Start: time.Now(), Exitval: 1, Command: it.line.Text})
+	r.advance()
+}
+
 func (r *reporter) result(it *item, res *broker.JobResult, interrupted bool) {
 	r.write(it, r.out, res.Stdout)
 	r.write(it, r.errw, res.Stderr)

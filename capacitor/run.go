@@ -52,6 +52,11 @@ type pending struct {
 	it    item
 	id    uint64 // 0 until the submit reply arrives
 	start time.Time
+
+	// Line dependencies (depend.go).
+	held     bool     // waiting here for lines it depends on; not submitted
+	metLines []int    // lines whose dependency is met
+	idDeps   []string // after:ID for after:line:N, once that line has an id
 }
 
 type submitReply struct {
@@ -140,6 +145,12 @@ type runner struct {
 	drainAt     time.Time // the walltime: nothing runs past it
 	drained     bool      // stopped at drainAt
 	deferred    int       // lines not started because their -t did not fit before drainAt
+
+	outcomes outcomeRing   // recent lines' outcomes, for line dependencies
+	waiting  map[int][]int // line -> held lines waiting on it
+	ready    []*pending    // held lines whose dependencies were met this event: submitted at its end
+	nheld    int           // held lines (not yet submitted)
+	inputEnd bool          // the input has ended; the backend is told once no line is held
 }
 
 func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *broker.ResultBatch,
@@ -167,12 +178,12 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 		case batch, ok := <-in:
 			if !ok {
 				items, in = nil, nil
-				if e, ok := r.be.(InputEnder); ok {
-					e.EndOfInput()
-				}
+				r.inputEnd = true
+				r.endOfInput()
 				continue
 			}
 			r.submit(batch)
+			r.submitReady()
 		case sr := <-r.replies:
 			r.awaiting--
 			r.submitted(sr)
@@ -192,6 +203,7 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 			r.interrupt(stopSource)
 			items, in = nil, nil
 		}
+		r.endOfInput()
 		r.rep.tick(len(r.inflight))
 	}
 	if src.readErr != nil && fatal == nil {
@@ -201,35 +213,94 @@ func (r *runner) loop(ctx context.Context, items chan []item, batches <-chan *br
 	return sum, fatal
 }
 
-// submit sends one batch of lines; bad lines get their final record now.
+// endOfInput tells the backend the input has ended (a tree's children then
+// drain and exit), once no line is held waiting to be submitted.
+func (r *runner) endOfInput() {
+	if !r.inputEnd || r.nheld > 0 {
+		return
+	}
+	r.inputEnd = false
+	if e, ok := r.be.(InputEnder); ok {
+		e.EndOfInput()
+	}
+}
+
+// submit sends one batch of lines; bad lines get their final record now,
+// and lines that wait for earlier lines are held (depend.go).
 func (r *runner) submit(batch []item) {
-	specs := make([]broker.Jobspec, 0, len(batch))
 	jobs := make([]*pending, 0, len(batch))
 	now := time.Now()
 	for i := range batch {
 		it := &batch[i]
+		if it.resumed {
+			r.lineEnded(it.line.Seq, true, true)
+			continue
+		}
 		if it.err != "" {
 			r.rep.lineError(it, it.err)
+			r.lineEnded(it.line.Seq, false, false)
 			continue
 		}
 		l := &it.line
 		if !r.drainAt.IsZero() && l.TimeLimit > 0 && now.Add(l.TimeLimit).After(r.drainAt) {
-			// It could not finish before the end: leave it for --resume.
+			// It could not finish before the end: leave it for --resume
+			// (and the lines that depend on it).
 			r.deferred++
+			r.outcomes.put(l.Seq, outcomeDeferred)
+			r.wake(l.Seq, true)
 			continue
 		}
-		specs = append(specs, broker.Jobspec{
-			Cookie: uint64(l.Seq), Req: l.Req, Argv: l.JobArgv(), Env: l.Env, Cwd: l.Cwd,
-			TimeLimit: l.TimeLimit, Output: withName(l.Output, l), LabelIO: l.LabelIO, PMI: l.PMI,
-			Stream: r.cfg.LineBuffer, Line: l.Seq, Name: lineName(l),
-			Error: withName(l.Error, l), Setopt: l.Setopt,
-		})
 		p := &pending{it: *it, start: now}
 		r.inflight[uint64(l.Seq)] = p
+		if len(l.Deps) > 0 {
+			switch r.judgeLine(p, true) {
+			case lineWait:
+				r.setHeld(p, true)
+				continue
+			case lineEnded:
+				continue
+			}
+		}
 		jobs = append(jobs, p)
 	}
+	r.send(jobs)
+}
+
+// submitReady sends the held lines released during this event.
+func (r *runner) submitReady() {
+	if len(r.ready) > 0 {
+		jobs := r.ready
+		r.ready = nil
+		r.send(jobs)
+	}
+}
+
+// spec is the job of line p.
+func (r *runner) spec(p *pending) broker.Jobspec {
+	l := &p.it.line
+	s := broker.Jobspec{
+		Cookie: uint64(l.Seq), Req: l.Req, Argv: l.JobArgv(), Env: l.Env, Cwd: l.Cwd,
+		TimeLimit: l.TimeLimit, Output: withName(l.Output, l), LabelIO: l.LabelIO, PMI: l.PMI,
+		Stream: r.cfg.LineBuffer, Line: l.Seq, Name: lineName(l), Urgency: l.Urgency,
+		Error: withName(l.Error, l), Setopt: l.Setopt,
+	}
+	for _, d := range l.Deps {
+		if d.Line == 0 {
+			s.Dependencies = append(s.Dependencies, d.String())
+		}
+	}
+	s.Dependencies = append(s.Dependencies, p.idDeps...)
+	return s
+}
+
+// send submits jobs as one batch.
+func (r *runner) send(jobs []*pending) {
 	if len(jobs) == 0 {
 		return
+	}
+	specs := make([]broker.Jobspec, len(jobs))
+	for i, p := range jobs {
+		specs[i] = r.spec(p)
 	}
 	r.awaiting++
 	replies := r.replies
@@ -259,14 +330,23 @@ func (r *runner) submitted(sr submitReply) {
 			if r.interrupted {
 				late = append(late, p.id)
 			}
+			if u := p.it.line.Urgency; u != nil && *u == 0 {
+				r.rep.notice(&p.it, fmt.Sprintf("held (urgency 0) as job %d: it starts only once `flux job urgency %d 16` "+
+					"raises it in this instance (the FLUX_URI its tasks see); the run ends after it", p.id, p.id))
+			}
+			if r.waiting != nil {
+				r.wake(p.it.line.Seq, false) // after:line:N can now be after:ID
+			}
 			continue
 		}
 		if _, ok := r.inflight[uint64(p.it.line.Seq)]; ok {
 			delete(r.inflight, uint64(p.it.line.Seq))
 			r.rep.lineError(&p.it, why)
+			r.lineEnded(p.it.line.Seq, false, false)
 		}
 	}
 	r.cancel(late)
+	r.submitReady()
 }
 
 func (r *runner) results(b *broker.ResultBatch) {
@@ -284,7 +364,9 @@ func (r *runner) results(b *broker.ResultBatch) {
 		}
 		delete(r.inflight, res.Cookie)
 		r.rep.result(&p.it, res, r.interrupted)
+		r.lineEnded(p.it.line.Seq, true, res.Status == 0 && res.Err == "" && !res.Canceled && !res.TimedOut)
 	}
+	r.submitReady()
 	r.rep.flush()
 }
 
@@ -293,6 +375,7 @@ func (r *runner) results(b *broker.ResultBatch) {
 func (r *runner) interrupt(stopSource func()) {
 	r.interrupted = true
 	stopSource()
+	r.dropHeld()
 	r.cancelInflight()
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -15,13 +16,16 @@ import (
 const maxLineBytes = 1 << 20
 
 // item is one input line after parsing: a job to submit, or an error to
-// report. Blank lines, comments and lines that --resume skips never become
-// items, they are only counted.
+// report. Blank lines and comments never become items, they are only
+// counted; lines that --resume skips become items marked resumed.
 type item struct {
 	line  Line
 	file  string // the input's name when there are several, else ""
 	local int    // line number within its input
 	err   string // why the line cannot run; "" for a job
+	// resumed marks a line --resume skips (done in an earlier run): it
+	// only tells line dependencies that it ended, as a success.
+	resumed bool
 }
 
 // sourceStats counts the lines that produce no item.
@@ -173,9 +177,34 @@ func (s *source) parse(seq, local int, file, text string, tooLong bool) (item, b
 	}
 	if s.resume != nil && s.resume.Done(seq, l.Text) {
 		s.stats.skipped++
-		return item{}, false
+		return item{line: Line{Seq: seq}, local: local, resumed: true}, true
+	}
+	if msg := lineDepsToSeq(&l, seq, local); msg != "" {
+		return item{line: Line{Seq: seq, Text: l.Text}, file: s.fileName(file), local: local, err: msg}, true
 	}
 	return item{line: l, file: s.fileName(file), local: local}, true
+}
+
+// lineDepsToSeq turns afterok:line:N, N counted within the line's own
+// input, into the Seq of that line (seq counts across inputs).
+func lineDepsToSeq(l *Line, seq, local int) string {
+	if seq == local {
+		return ""
+	}
+	copied := false
+	for i, d := range l.Deps {
+		if d.Line == 0 {
+			continue
+		}
+		if d.Line >= local {
+			return fmt.Sprintf("--dependency %s: line %d is not before this line; a line can depend only on earlier lines of its file", d, d.Line)
+		}
+		if !copied {
+			l.Deps, copied = slices.Clone(l.Deps), true // it may share the defaults' array
+		}
+		l.Deps[i].Line = seq - local + d.Line
+	}
+	return ""
 }
 
 func (s *source) fileName(f string) string {

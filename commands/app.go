@@ -57,6 +57,7 @@ func App() *cli.App {
 			rpcCommand(),
 			hierarchyCommand(),
 			jobCommand(),
+			queueCommand(),
 			pythonCommand(),
 			envCommand(),
 			reportCommand(),

@@ -40,6 +40,7 @@ within 2 s cancels the job.`,
 			jobKillCommand(),
 			jobRaiseCommand(),
 			jobIDCommand(),
+			jobUrgencyCommand(),
 		},
 	}
 }

@@ -38,6 +38,12 @@ start order. Rank 0 prints FLUX_URI once every rank is online; with CMD, rank 0 
 the instance stops when it exits. Without CMD the broker runs until SIGTERM or SIGINT (at rank 0
 that stops the whole instance). Make a key with: flux keygen PATH.
 
+A broker whose link to its parent breaks (its parent declared it lost) kills what it ran and dials
+its parent again; a broker killed can be started again with the same command: either way it says
+hello, and its cores return to the instance. Rank 0 refuses a broker whose rank is up already, one
+with another key or session, and one whose boot.conf has another size: that broker exits with one
+line saying why.
+
 Attributes (-S KEY=VALUE):
 ` + strings.Join(attrs, "\n"),
 		Flags:  []cli.Flag{attrFlag(), schedFlag()},

@@ -51,10 +51,20 @@ func capacitorCommand() *cli.Command {
 Per-line options: -n tasks, -N nodes, -c cores per task, -g GPUs per task, -t time limit (30s, 2m, 1h,
 or minutes), --cwd DIR, --env K=V (or -PATTERN to remove), --env-remove PATTERN, -o KEY=VALUE (a shell
 option, as in flux submit: pmi, cpu-affinity, gpu-affinity, exit-timeout, output.limit), --output FILE,
---error FILE, --input FILE, -l/--label-io, --job-name NAME; everything after the first non-option word
-(or after --) is the command. A command with shell syntax (pipes, redirects, $, globs) runs under
-/bin/sh -c, any other is executed directly. Blank lines and # comments are skipped. The options of
-flux-capacitor itself are the defaults for every line.
+--error FILE, --input FILE, -l/--label-io, --job-name NAME, --urgency N, --dependency TYPE:ID; everything
+after the first non-option word (or after --) is the command. A command with shell syntax (pipes,
+redirects, $, globs) runs under /bin/sh -c, any other is executed directly. Blank lines and # comments
+are skipped. The options of flux-capacitor itself are the defaults for every line.
+
+Scheduling: lines queue in order of urgency, then line number, under EASY backfill (sched.easy, the
+default; see --sched): the first line that does not fit gets a reservation, and later lines start
+ahead of it only if they end before it (by their -t; a line without -t is planned as running an
+hour), so a wide line in a stream of narrow ones starts as soon as the lines ahead of it end.
+--urgency 0 holds a line until flux job urgency raises it. --dependency=afterok:line:12 (also
+afterany, afternotok, after) holds a line, inside the window, until line 12 of the same file ended
+as named; if it never can (line 12 failed), the line ends unrun with "dependency afterok:line:12
+failed" and exit status 1 in the job log. A line may name only earlier lines (else it is a bad
+line), so a window full of waiting lines always drains.
 
 Work starts on the first line, before the input ends; at most --window lines are in flight.
 Without FLUX_URI, flux-capacitor starts its own instance on the cores this process may use (its CPU

@@ -10,6 +10,7 @@ import (
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/capacitor"
 	"github.com/fluxtaskfarm/flux/resources"
+	"github.com/fluxtaskfarm/flux/sched"
 	"github.com/urfave/cli/v2"
 )
 
@@ -35,6 +36,9 @@ func jobFlags() []cli.Flag {
 			"{{id}} job id (f58; {{id.dec}} {{id.hex}}), {{name}}, {{cc}}, {{line}} line number, {{task.id}} task rank"},
 		&cli.StringFlag{Name: "error", Usage: "write the tasks' stderr to this file (same templates; needs --output)"},
 		&cli.StringFlag{Name: "job-name", Usage: "the job's name in flux jobs (default: the command's first word)"},
+		&cli.StringFlag{Name: "urgency", Usage: "0 to 31, or hold (0: the job waits until flux job urgency raises it), default (16), expedite (31); the queue is ordered by urgency, then submit time"},
+		&cli.StringSliceFlag{Name: "dependency", Usage: "TYPE:ID (repeatable): start only after job ID started (after), ended (afterany), succeeded (afterok) " +
+			"or failed (afternotok); a job whose dependency can no longer be met ends without running. In a command file, TYPE:line:N names an earlier line"},
 	}
 }
 
@@ -79,6 +83,23 @@ func jobDefaults(c *cli.Context) (capacitor.Defaults, error) {
 			return d, exitf(2, "flux %s: -t %s: %v", name, t, err)
 		}
 		d.TimeLimit = dur
+	}
+	if u := c.String("urgency"); c.IsSet("urgency") {
+		n, err := sched.ParseUrgency(u)
+		if err != nil {
+			return d, exitf(2, "flux %s: --urgency %v", c.Command.Name, err)
+		}
+		d.Urgency = &n
+	}
+	for _, s := range c.StringSlice("dependency") {
+		dep, err := parseDependency(s)
+		if err != nil {
+			return d, exitf(2, "flux %s: --dependency %v", c.Command.Name, err)
+		}
+		if dep.Line > 0 {
+			return d, exitf(2, "flux %s: --dependency %s: line references belong on a line of a command file; here name a job id", c.Command.Name, s)
+		}
+		d.Deps = append(d.Deps, dep)
 	}
 	if d.Error != "" && d.Output == "" {
 		return d, exitf(2, "flux %s: --error %s needs --output FILE too (output that is not written to a file is kept whole)", name, d.Error)
@@ -208,7 +229,10 @@ func (t *jobTemplate) spec(argv []string, subst func(string) string) (broker.Job
 	named := func(s string) string { return strings.ReplaceAll(subst(s), "{{name}}", name) }
 	spec := broker.Jobspec{Req: req, Argv: args, Env: d.Env, Cwd: subst(d.Cwd), TimeLimit: d.TimeLimit,
 		Output: named(d.Output), Error: named(d.Error), LabelIO: d.LabelIO, Name: name,
-		Setopt: d.Shell, PMI: capacitor.ShellValue(d.Shell, "pmi"), Flags: t.flags}
+		Setopt: d.Shell, PMI: capacitor.ShellValue(d.Shell, "pmi"), Flags: t.flags, Urgency: d.Urgency}
+	for _, dep := range d.Deps {
+		spec.Dependencies = append(spec.Dependencies, dep.String())
+	}
 	if t.input != "" {
 		// The launcher gives tasks /dev/null; a shell in front opens the file.
 		spec.Argv = append([]string{"/bin/sh", "-c", `exec "$@" < "$0"`, subst(t.input)}, args...)

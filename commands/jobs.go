@@ -313,7 +313,7 @@ func printJobs(w io.Writer, sel []jobRow, o *jobsOptions, single bool) error {
 // as Flux leaves them out.
 func jobJSON(r jobRow) map[string]any {
 	m := map[string]any{
-		"id": r.j.ID, "userid": r.uid, "username": r.user, "urgency": 16, "priority": 16,
+		"id": r.j.ID, "userid": r.uid, "username": r.user, "urgency": r.j.Urgency, "priority": r.j.Urgency,
 		"state": r.state(), "status": r.status(), "name": r.j.Name,
 		"ntasks": r.j.Req.Tasks, "ncores": r.j.Req.Tasks * max(r.j.Req.CoresPerTask, 1),
 		"t_submit": unixF(r.j.Submit), "duration": r.j.TimeLimit.Seconds(),

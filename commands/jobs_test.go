@@ -38,6 +38,9 @@ func jobsFixture() ([]broker.JobInfo, time.Time) {
 			Start: t0.Add(5 * time.Second), End: t0.Add(5001 * time.Millisecond), Ranks: "0", Hosts: "node1", Status: 127,
 			Note: "no_such_command_xyz: command not found"},
 	}
+	for i := range jobs {
+		jobs[i].Urgency = 16 // Flux's default
+	}
 	return jobs, t0.Add(2 * time.Minute)
 }
 

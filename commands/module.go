@@ -20,7 +20,7 @@ func moduleCommand() *cli.Command {
 		Description: `A module is a program (any language) the broker starts with FLUX_URI set; it connects to the
 broker, sends service.add with the service names it provides, and from then on receives the
 requests for those services (from this broker and the ones below it in the tree) and answers
-them. sched.fcfs, sched.easy, sched.conservative and sched.hybrid are built-in modules that switch
+them. sched.easy, sched.fcfs, sched.conservative, sched.hybrid and sched.firstfit are built-in modules that switch
 the scheduler of a running instance (rank 0), keeping queued jobs; options follow the name, e.g.
 flux module load sched.hybrid reservation-depth=8.`,
 		Subcommands: []*cli.Command{

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/resources"
@@ -26,7 +27,7 @@ func resourceCommand() *cli.Command {
 				Description: `Columns as flux-resource(1): STATE NNODES NCORES NGPUS NODELIST, with rows free, allocated
 and down (lost or drained ranks). A node with both free and allocated cores counts in both rows.`,
 				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "one line per rank: host, cores, free cores, GPUs"},
+					&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "one line per rank: host, cores, free cores, GPUs, free GPUs, state (online, lost) and since when"},
 					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 				},
 				Action: resourceListAction,
@@ -82,11 +83,26 @@ func resourceListAction(c *cli.Context) error {
 	if c.Bool("verbose") {
 		w := tabwriter.NewWriter(os.Stdout, 2, 8, 2, ' ', 0)
 		defer w.Flush()
-		fmt.Fprintln(w, "RANK\tHOST\tCORES\tFREE\tGPUS\tFREE GPUS")
+		down := map[int]bool{}
+		for _, d := range r.Down {
+			down[d] = true
+		}
+		fmt.Fprintln(w, "RANK\tHOST\tCORES\tFREE\tGPUS\tFREE GPUS\tSTATE\tSINCE")
 		for i, rk := range r.All.Ranks {
 			free := r.Free.Ranks[i]
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", rk.Rank, rk.Host, dash(rk.Cores.String()),
-				dash(free.Cores.String()), dash(rk.GPUs.String()), dash(free.GPUs.String()))
+			state, since := "online", "-"
+			if down[rk.Rank] {
+				state = "lost"
+			}
+			if rk.Rank < len(r.Status) {
+				rs := r.Status[rk.Rank]
+				state = rs.State
+				if rs.Since > 0 {
+					since = time.Unix(0, int64(rs.Since*1e9)).Format("15:04:05.000")
+				}
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rk.Rank, rk.Host, dash(rk.Cores.String()),
+				dash(free.Cores.String()), dash(rk.GPUs.String()), dash(free.GPUs.String()), state, since)
 		}
 		return nil
 	}

@@ -32,7 +32,9 @@ CMD and the others serve until it exits.
 
 --test-size=N starts N brokers on this host, linked by TCP on 127.0.0.1 as a tree (fanout from
 -Stbon.fanout, default 32), each offering all local cores: one instance of N ranks, the way a
-multi-node instance behaves, for tests.
+multi-node instance behaves, for tests. Every broker's port is bound before any starts and handed to
+it as an open socket, so no two can collide (up to 1024 brokers). A rank that is lost (killed,
+stopped) is not waited for when the command exits.
 
 The one exception to CMD running as its own process: a child instance of flux-hierarchy (CMD is this
 flux's own "hierarchy --child ...") runs inside the flux start process, talking to its broker in

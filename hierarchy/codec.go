@@ -116,9 +116,4 @@ func (s *SyncReply) UnmarshalMsgpack(b []byte) error {
 	}))
 }
 
-func b2i(c bool) int {
-	if c {
-		return 1
-	}
-	return 0
-}
+func b2i(c bool) int { return mpack.B2I(c) }

@@ -16,7 +16,8 @@ type feeder struct {
 	svc    string
 	client *overlay.Client
 	in     chan func()
-	out    chan<- event // to the consumer: results and started lines
+	out    chan<- event    // to the consumer: results and started lines
+	stop   <-chan struct{} // the tree's: closed when it is done; every send here also watches it
 
 	queue    []broker.Jobspec // lines no child holds yet, oldest first
 	env      []string
@@ -67,7 +68,17 @@ func (f *feeder) handle(m *overlay.Msg) {
 		go f.client.Send(m.RespondError(syscall.EPROTO, "sync: needs a child and credits >= 0"))
 		return
 	}
-	f.in <- func() { f.sync(m, &req) }
+	f.do(func() { f.sync(m, &req) })
+}
+
+// do hands fn to the feeder's goroutine; false once the tree has stopped.
+func (f *feeder) do(fn func()) bool {
+	select {
+	case f.in <- fn:
+		return true
+	case <-f.stop:
+		return false
+	}
 }
 
 func (f *feeder) run(stop <-chan struct{}) {
@@ -174,7 +185,10 @@ func (f *feeder) reply(m *overlay.Msg, body any) {
 
 func (f *feeder) emit(ev event) {
 	if len(ev.results) > 0 || len(ev.started) > 0 {
-		f.out <- ev
+		select {
+		case f.out <- ev:
+		case <-f.stop:
+		}
 	}
 }
 

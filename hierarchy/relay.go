@@ -27,7 +27,15 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 	if err != nil {
 		return st, fmt.Errorf("relay %s: %w", name, err)
 	}
-	tree.started = func(s []uint64) { started <- s }
+	// Goroutines that hand this loop news give up once it has returned.
+	quit := make(chan struct{})
+	defer close(quit)
+	tree.started = func(s []uint64) {
+		select {
+		case started <- s:
+		case <-quit:
+		}
+	}
 	up := newUpstream(parent, service, name)
 	outstanding := 0 // lines taken from the parent without a result yet
 	refused := make(chan []broker.JobResult, 16)
@@ -79,7 +87,10 @@ func RunRelay(own, parent *overlay.Client, name, service string, opt TreeOptions
 							out = append(out, broker.JobResult{Cookie: jobs[i].Cookie, Outcome: broker.Failed(2, r.Errs[i])})
 						}
 					}
-					refused <- out
+					select {
+					case refused <- out:
+					case <-quit:
+					}
 				})
 			}
 			if reply.EOF {

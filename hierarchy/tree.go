@@ -79,6 +79,8 @@ func StartTree(client *overlay.Client, opt TreeOptions) (*Tree, error) {
 		&broker.ServiceAdd{Names: []string{t.svc}, Pid: os.Getpid()}, nil); err != nil {
 		return nil, fmt.Errorf("registering the line service: %w", err)
 	}
+	// Set before any child exists, so before any request reaches the feeder.
+	t.feeder.stop = t.stop
 	go t.feeder.run(t.stop)
 	local, err := capacitor.NewInstanceBackend(client)
 	if err != nil {
@@ -107,7 +109,7 @@ func (t *Tree) startChildren() error {
 	names := make([]string, lv.NumChildren)
 	for i := range jobs {
 		names[i] = fmt.Sprintf("%s.%d", t.opt.Name, i)
-		t.feeder.in <- func(n string) func() { return func() { t.feeder.child(n) } }(names[i])
+		t.feeder.do(func(n string) func() { return func() { t.feeder.child(n) } }(names[i]))
 		argv := []string{t.opt.Self, "start"}
 		if lv.Sched != "" {
 			argv = append(argv, "--sched", lv.Sched)
@@ -187,7 +189,7 @@ func (t *Tree) watchChildren(s *overlay.Stream, n int) {
 				t.logf("hierarchy: child instance %s ended: %s", name, why)
 			}
 			status := r.Status
-			t.feeder.in <- func() { t.feeder.childGone(name, status, why) }
+			t.feeder.do(func() { t.feeder.childGone(name, status, why) })
 		}
 	}
 }
@@ -201,17 +203,29 @@ func (t *Tree) forward() {
 			if len(ev.started) > 0 && t.started != nil {
 				t.started(ev.started)
 			}
-			if len(ev.results) > 0 {
-				t.results <- &broker.ResultBatch{Results: ev.results}
+			if len(ev.results) > 0 && !t.emit(&broker.ResultBatch{Results: ev.results}) {
+				return
 			}
 		case b := <-local:
-			t.results <- b
+			if !t.emit(b) {
+				return
+			}
 		case err := <-t.local.Lost():
-			t.lost <- err
+			t.lost <- err // buffered for this one error
 			return
 		case <-t.stop:
 			return
 		}
+	}
+}
+
+// emit hands a batch to the consumer; false once the tree has stopped.
+func (t *Tree) emit(b *broker.ResultBatch) bool {
+	select {
+	case t.results <- b:
+		return true
+	case <-t.stop:
+		return false
 	}
 }
 
@@ -240,7 +254,7 @@ func (t *Tree) Submit(jobs []broker.Jobspec, env []string, done func(broker.Subm
 		}
 	}
 	if len(down) > 0 {
-		t.feeder.in <- func() { t.feeder.add(down, env) }
+		t.feeder.do(func() { t.feeder.add(down, env) })
 	}
 	if len(here) == 0 {
 		done(reply, nil)
@@ -266,7 +280,7 @@ func (t *Tree) Lost() <-chan error                  { return t.lost }
 // instance is canceled (its flux start kills what it runs), and local jobs
 // are killed.
 func (t *Tree) Cancel(ids []uint64) {
-	t.feeder.in <- t.feeder.cancelAll
+	t.feeder.do(t.feeder.cancelAll)
 	var kids []uint64
 	for id := range t.kidJobs {
 		kids = append(kids, id)
@@ -276,7 +290,7 @@ func (t *Tree) Cancel(ids []uint64) {
 }
 
 // End says no more lines will be submitted; children drain and exit.
-func (t *Tree) End() { t.feeder.in <- t.feeder.end }
+func (t *Tree) End() { t.feeder.do(t.feeder.end) }
 
 // EndOfInput is End, for the capacitor's runner.
 func (t *Tree) EndOfInput() { t.End() }
@@ -297,14 +311,15 @@ func (t *Tree) Close() {
 			}
 		}
 		done := make(chan struct{})
-		t.feeder.in <- func() {
+		if t.feeder.do(func() {
 			for _, c := range t.feeder.children {
 				t.final.kids = append(t.final.kids, c.stats...)
 			}
 			t.final.requeued, t.final.lost = t.feeder.requeued, t.feeder.lostKids
 			close(done)
+		}) {
+			<-done
 		}
-		<-done
 		close(t.stop)
 		t.kids.Close()
 		t.local.Close()

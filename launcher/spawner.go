@@ -34,7 +34,9 @@ const (
 	maxSpawners = 64
 	// spawnQueue bounds each spawner's queue. When it is full, Launch hands
 	// the request to a goroutine that blocks on it, so Launch itself never
-	// blocks and nothing is dropped.
+	// blocks and nothing is dropped. Those goroutines are bounded too: one
+	// per task waiting to be forked, and a task waits only once the broker
+	// has placed it on a free core (or, simulated, Launch forks nothing).
 	spawnQueue = 256
 )
 

@@ -80,4 +80,7 @@ var (
 	// ErrNoPayload: Msg.Decode was asked to decode a message that carries no
 	// payload (the sender passed a nil body).
 	ErrNoPayload = errors.New("overlay: message has no payload")
+	// ErrSendQueueFull: TrySend found the connection's send queue full; the
+	// message was not sent. The peer has stopped reading (or is very slow).
+	ErrSendQueueFull = errors.New("overlay: send queue full: the peer is not reading")
 )

@@ -14,4 +14,23 @@
 // Concurrency shape (see STYLE.md 5, 6, 9): every connection has one writer
 // goroutine and one reader; every queue is bounded and says what happens when
 // it is full; shutdown goes through one closed channel.
+//
+// The queues and their limits:
+//   - a stream connection's send queue: 1024 frames (client sockets). Send
+//     waits while it is full (back-pressure on the producer); TrySend fails
+//     with ErrSendQueueFull instead. Close flushes it for at most 2 s.
+//   - a broker link stream's send queue: 4096 frames or 64 MiB, whichever
+//     comes first. The broker uses TrySend on links and treats a peer whose
+//     queue is full as lost (it has stopped reading).
+//   - yamux's per-stream window (256 KiB) bounds what is in flight on a
+//     link; a write stalled for 3 heartbeats, or 3 missed heartbeats, ends
+//     the link (ErrLinkLost).
+//   - a Pipe (in-process connection): its capacity; Send waits when full.
+//   - LinkListener: at most 64 handshakes at once (a connection beyond that
+//     is closed at once), each bounded by the handshake timeout;
+//     authenticated links wait, unbuffered, for Accept. Dropped connections
+//     are logged at most once a second per reason, then counted (droplog.go).
+//   - a Client's Stream: streamBuffer responses; when full, the Client's
+//     reader waits for the Stream to be drained or closed (stream.go). Its
+//     pending calls: one entry per call in flight.
 package overlay

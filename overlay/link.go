@@ -117,6 +117,11 @@ func (l *Link) Control() Conn { return l.control }
 // Bulk is the message stream for bulk data (task output).
 func (l *Link) Bulk() Conn { return l.bulk }
 
+// Ping asks the peer to answer at once (a yamux ping) and says how long it
+// took; an error (within 3 heartbeats at most) means the peer did not
+// answer: the link is dead even if its end has not been noticed yet.
+func (l *Link) Ping() (time.Duration, error) { return l.sess.Ping() }
+
 // Done is closed when the link is gone: the peer closed it, the connection
 // broke, heartbeats stopped, or Close was called.
 func (l *Link) Done() <-chan struct{} { return l.done }
@@ -293,8 +298,8 @@ func handshake(ctx context.Context, raw net.Conn, cfg *LinkConfig, dialer bool, 
 
 	// 4. Hello on the control stream, both ways.
 	phase = "waiting for the peer's hello"
-	cc := NewStreamConn(control)
-	bc := NewStreamConn(bulk)
+	cc := newStreamConn(control, linkSendQueueLen, linkSendQueueBytes)
+	bc := newStreamConn(bulk, linkSendQueueLen, linkSendQueueBytes)
 	closeConns := func() { cc.Close(); bc.Close() }
 	peer, err := exchangeHello(cc, cfg)
 	if err != nil {
@@ -374,6 +379,8 @@ type LinkListener struct {
 	ready chan *Link    // authenticated links for Accept
 	slots chan struct{} // one token per handshake in progress
 
+	drops *dropLog // rate-limited "dropped" lines
+
 	ctx    context.Context // ended by Close: aborts every handshake
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the accept loop and every handshake goroutine
@@ -409,6 +416,7 @@ func serveLinks(ln net.Listener, cfg LinkConfig, limit int) *LinkListener {
 		cfg:    cfg,
 		ready:  make(chan *Link),
 		slots:  make(chan struct{}, limit),
+		drops:  newDropLog(cfg.Logf),
 		ctx:    ctx,
 		cancel: cancel,
 	}
@@ -468,7 +476,7 @@ func (l *LinkListener) acceptLoop() {
 		select {
 		case l.slots <- struct{}{}:
 		default:
-			l.cfg.Logf("overlay: dropped %s: %d link handshakes already in progress", c.RemoteAddr(), cap(l.slots))
+			l.drops.drop(l.ln.Addr().String(), c.RemoteAddr().String(), fmt.Sprintf("%d link handshakes already in progress", cap(l.slots)))
 			c.Close()
 			continue
 		}
@@ -486,7 +494,7 @@ func (l *LinkListener) serve(c net.Conn) {
 	cancel()
 	if err != nil {
 		if l.ctx.Err() == nil {
-			l.cfg.Logf("overlay: dropped %s: %v", c.RemoteAddr(), err)
+			l.drops.drop(l.ln.Addr().String(), c.RemoteAddr().String(), err.Error())
 		}
 		return
 	}

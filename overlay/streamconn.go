@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,6 +13,12 @@ const (
 	// sendQueueLen bounds the frames waiting for the writer goroutine; Send
 	// blocks while the queue is full, which pushes back on the producer.
 	sendQueueLen = 1024
+	// linkSendQueueLen and linkSendQueueBytes bound what waits for a broker
+	// link's writer. The broker's loop never blocks on a peer: it calls
+	// TrySend, which fails with ErrSendQueueFull past either bound, and
+	// treats the peer as lost (see broker/doc.go).
+	linkSendQueueLen   = 4096
+	linkSendQueueBytes = 64 << 20
 	// closeFlushTimeout bounds how long Close waits to flush queued frames
 	// to a peer that stopped reading.
 	closeFlushTimeout = 2 * time.Second
@@ -37,11 +44,16 @@ func putFrame(bp *[]byte) {
 // from the peer is fatal: Recv returns the error and the connection closes.
 // Close flushes frames already queued (for at most closeFlushTimeout), then
 // closes c.
-func NewStreamConn(c net.Conn) Conn {
+func NewStreamConn(c net.Conn) Conn { return newStreamConn(c, sendQueueLen, 0) }
+
+// newStreamConn is NewStreamConn with the send queue's bounds: qlen frames
+// and (when maxBytes > 0) maxBytes queued bytes, past which TrySend fails.
+func newStreamConn(c net.Conn, qlen int, maxBytes int64) *streamConn {
 	s := &streamConn{
 		c:          c,
+		maxBytes:   maxBytes,
 		r:          bufio.NewReaderSize(c, 64<<10),
-		q:          make(chan *[]byte, sendQueueLen),
+		q:          make(chan *[]byte, qlen),
 		shutdown:   make(chan struct{}),
 		writerDone: make(chan struct{}),
 
@@ -66,6 +78,9 @@ type streamConn struct {
 	// flushTimeout is closeFlushTimeout; tests shorten it before Close.
 	flushTimeout time.Duration
 
+	maxBytes int64        // TrySend's bound on queued bytes; 0: none
+	queued   atomic.Int64 // bytes in q, not yet handed to the writer's buffer
+
 	mu      sync.Mutex     // guards closed, local, err, and senders.Add
 	closed  bool           // shutdown has been (or is being) closed
 	local   bool           // this side called Close
@@ -73,7 +88,14 @@ type streamConn struct {
 	senders sync.WaitGroup // Sends between their closed check and their enqueue
 }
 
-func (s *streamConn) Send(m *Msg) error {
+func (s *streamConn) Send(m *Msg) error { return s.send(m, true) }
+
+// TrySend is Send that never waits: when the send queue is full (in frames,
+// or in bytes for a broker link) it returns ErrSendQueueFull and the message
+// is not sent. Callers that must never block (the broker loop) use it.
+func (s *streamConn) TrySend(m *Msg) error { return s.send(m, false) }
+
+func (s *streamConn) send(m *Msg, wait bool) error {
 	bp := framePool.Get().(*[]byte)
 	b, err := EncodeFrame((*bp)[:0], m)
 	*bp = b
@@ -94,13 +116,44 @@ func (s *streamConn) Send(m *Msg) error {
 	s.senders.Add(1)
 	s.mu.Unlock()
 	defer s.senders.Done()
+	n := int64(len(*bp))
+	if !wait {
+		if s.maxBytes > 0 && s.queued.Load()+n > s.maxBytes {
+			putFrame(bp)
+			return ErrSendQueueFull
+		}
+		s.queued.Add(n)
+		select {
+		case s.q <- bp:
+			return nil
+		case <-s.shutdown:
+			s.queued.Add(-n)
+			putFrame(bp)
+			return s.shutdownErr()
+		default:
+			s.queued.Add(-n)
+			putFrame(bp)
+			return ErrSendQueueFull
+		}
+	}
+	s.queued.Add(n)
 	select {
 	case s.q <- bp:
 		return nil
 	case <-s.shutdown:
+		s.queued.Add(-n)
 		putFrame(bp)
 		return s.shutdownErr()
 	}
+}
+
+// TrySend sends m on c without waiting when c supports it (a stream
+// connection, a broker link's streams); otherwise it is c.Send.
+func TrySend(c Conn, m *Msg) error {
+	if t, ok := c.(interface{ TrySend(*Msg) error }); ok {
+		return t.TrySend(m)
+	}
+	return c.Send(m)
 }
 
 func (s *streamConn) shutdownErr() error {
@@ -215,6 +268,7 @@ func (s *streamConn) drain(w *bufio.Writer) {
 	for {
 		select {
 		case bp := <-s.q:
+			s.queued.Add(-int64(len(*bp)))
 			_, err := w.Write(*bp)
 			putFrame(bp)
 			if err != nil {
@@ -229,6 +283,7 @@ func (s *streamConn) drain(w *bufio.Writer) {
 // writeBatch writes bp and every frame queued behind it, then flushes once.
 func (s *streamConn) writeBatch(w *bufio.Writer, bp *[]byte) error {
 	for {
+		s.queued.Add(-int64(len(*bp)))
 		_, err := w.Write(*bp)
 		putFrame(bp)
 		if err != nil {

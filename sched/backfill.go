@@ -13,10 +13,11 @@ import (
 //
 // A pass at time now:
 //
-//  1. Walk the pending jobs in submission order. Every job is expected to
-//     run for its estimate d (-t, else Options.DefaultEstimate).
+//  1. Walk the pending jobs in queue order (urgency, then submission),
+//     up to the first held job. Every job is expected to run for its
+//     estimate d (-t, else Options.DefaultEstimate).
 //  2. While no reservation has been made, a job that fits the free
-//     resources starts now, exactly as under fcfs (nothing planned can be
+//     resources starts now, exactly as under firstfit (nothing planned can be
 //     delayed yet: without reservations free resources only grow over
 //     time).
 //  3. At the first job that does not fit, build the plan (profile.go): the
@@ -53,7 +54,7 @@ import (
 // taken, but such a job may wait although another placement would have let
 // it start.
 //
-// Cost: a pass that starts jobs without blocking costs what fcfs costs; a
+// Cost: a pass that starts jobs without blocking costs what firstfit costs; a
 // pass that plans costs O(R log R) for R running jobs plus, per job looked
 // at, a window scan over the rows it spans times the ranks, and for a
 // reservation a search over the rows. QueueDepth bounds the jobs per pass.
@@ -79,7 +80,7 @@ func (backfill) schedule(s *Scheduler, now time.Time, out []Start) []Start {
 	var memo [failedMemo]memoEntry
 	nmemo := 0
 	useMemo := p.nr() == 1
-	for n := s.queue.head; n != nil && passed < s.depth && s.pool.FreeCores() > 0; {
+	for n := s.queue.head; n != nil && n.urg != UrgencyHold && passed < s.depth && s.pool.FreeCores() > 0; {
 		next := n.next
 		r, d := n.job.Req, s.estimate(n)
 		if !built {

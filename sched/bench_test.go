@@ -44,12 +44,13 @@ func BenchmarkSchedule100k(b *testing.B) {
 }
 
 // BenchmarkScheduleSteady is the streaming shape: one job finishes, one is
-// submitted, one pass runs, with 1,024 cores busy and a deep queue behind.
-func BenchmarkScheduleSteady(b *testing.B) { benchSteady(b, Options{}) }
+// submitted, one pass runs, with 1,024 cores busy and a deep queue behind,
+// under sched.firstfit (the old default).
+func BenchmarkScheduleSteady(b *testing.B) { benchSteady(b, Options{Policy: "sched.firstfit"}) }
 
 // BenchmarkScheduleSteadyEasy is the capacitor's shape (all -n1, no -t)
-// under sched.easy: the head always fits when a core frees, so no pass
-// needs a plan and EASY should cost what fcfs costs.
+// under sched.easy, the default: the head always fits when a core frees,
+// so no pass needs a plan and EASY should cost what first fit costs.
 func BenchmarkScheduleSteadyEasy(b *testing.B) { benchSteady(b, Options{Policy: "sched.easy"}) }
 
 func benchSteady(b *testing.B, opt Options) {
@@ -106,7 +107,7 @@ func BenchmarkPolicies(b *testing.B) {
 			jobs[i].Estimate = 0
 		}
 	}
-	for _, pol := range []string{"sched.fcfs", "sched.easy", "sched.conservative", "sched.hybrid"} {
+	for _, pol := range []string{"sched.fcfs", "sched.easy", "sched.conservative", "sched.hybrid", "sched.firstfit"} {
 		b.Run(pol, func(b *testing.B) {
 			decisions := 0
 			for b.Loop() {

@@ -12,4 +12,8 @@ var (
 	ErrDuplicate = errors.New("job id is already pending or running")
 	// ErrUnknownJob: Finish of an id that is not running.
 	ErrUnknownJob = errors.New("no such running job")
+	// ErrNotPending: SetUrgency of a job that is not pending.
+	ErrNotPending = errors.New("job is not pending")
+	// ErrUrgency: an urgency outside Flux's 0 to 31.
+	ErrUrgency = errors.New("urgency must be 0 (hold) to 31 (expedite); the default is 16")
 )

@@ -26,7 +26,7 @@ func FuzzScheduler(f *testing.F) {
 			depth = int(script[0] % 4)
 			script = script[1:]
 		}
-		s, err := New(set, Options{QueueDepth: depth, MaxPending: 6})
+		s, err := New(set, Options{Policy: "sched.firstfit", QueueDepth: depth, MaxPending: 6})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,26 +23,26 @@ const (
 	// DefaultBackfillQueueDepth is the queue depth of the backfill policies
 	// when Options.QueueDepth is 0. Every job a backfill pass looks at
 	// costs a search of the plan, so an unbounded look at a queue of
-	// 100,000 blocked jobs would make each pass quadratic; fcfs has no such
-	// cost and keeps 0 = unlimited.
+	// 100,000 blocked jobs would make each pass quadratic; firstfit has no
+	// such cost and keeps 0 = unlimited.
 	DefaultBackfillQueueDepth = 1024
 )
 
 // Options configure a Scheduler; New and SetPolicy validate them once.
 type Options struct {
-	// Policy names the placement policy: "sched.fcfs" (the default, also
-	// ""), "sched.easy", "sched.conservative" or "sched.hybrid"; the
-	// "sched." prefix is optional.
+	// Policy names the placement policy: "sched.easy" (the default, also
+	// ""), "sched.fcfs", "sched.conservative", "sched.hybrid" or
+	// "sched.firstfit"; the "sched." prefix is optional.
 	Policy string
 	// QueueDepth bounds how far past the head a pass looks: a pass stops
 	// once it has passed over QueueDepth jobs that do not start. 0 means
-	// unlimited for fcfs and DefaultBackfillQueueDepth for the backfill
-	// policies. With fcfs, 1 is strict first-come first-served: jobs start
-	// in submission order and never overtake each other.
+	// unlimited for firstfit and DefaultBackfillQueueDepth for the backfill
+	// policies; fcfs ignores it (it never looks past the head). With
+	// firstfit, 1 is strict first-come first-served, as fcfs.
 	QueueDepth int
 	// ReservationDepth is how many of the jobs that cannot start now get a
 	// reservation, for sched.hybrid; 0 means DefaultReservationDepth. The
-	// other policies fix it and ignore this field: fcfs none, easy 1,
+	// other policies fix it and ignore this field: fcfs and firstfit none, easy 1,
 	// conservative every job within the queue depth.
 	ReservationDepth int
 	// DefaultEstimate is the expected run time of a job without -t (whose
@@ -51,6 +51,10 @@ type Options struct {
 	// MaxPending is the queue limit; 0 means DefaultMaxPending. Submit
 	// beyond it returns ErrQueueFull and the caller retries later.
 	MaxPending int
+	// LearnEstimates plans a job without -t with what jobs of the same
+	// Job.Key took lately (Learner; the caller reports runs with Observe),
+	// falling back to DefaultEstimate for a key not seen yet.
+	LearnEstimates bool
 }
 
 // policy decides which pending jobs start in one pass. Every policy sees the
@@ -70,6 +74,11 @@ type policyDef struct {
 	depth int
 }
 
+// DefaultPolicy is the policy when Options.Policy is "": EASY backfill,
+// which never starves a job (a wide job's start is never delayed beyond
+// its reservation by jobs queued after it) and still fills idle cores.
+const DefaultPolicy = "sched.easy"
+
 // policies is the registry, in the order error messages list them.
 var policies = []policyDef{
 	{"fcfs", func() policy { return fcfs{} }, func(Options) int { return 0 }, math.MaxInt},
@@ -81,6 +90,7 @@ var policies = []policyDef{
 		}
 		return o.ReservationDepth
 	}, DefaultBackfillQueueDepth},
+	{"firstfit", func() policy { return firstfit{} }, func(Options) int { return 0 }, math.MaxInt},
 }
 
 // PolicyNames returns the valid policy names, with the "sched." prefix.
@@ -92,11 +102,12 @@ func PolicyNames() []string {
 	return out
 }
 
-// lookupPolicy resolves "fcfs", "sched.fcfs" or "" to a policy.
+// lookupPolicy resolves "fcfs", "sched.fcfs" or "" (DefaultPolicy) to a
+// policy.
 func lookupPolicy(name string) (policyDef, error) {
 	n := strings.TrimPrefix(strings.TrimSpace(name), "sched.")
 	if n == "" {
-		n = "fcfs"
+		n = strings.TrimPrefix(DefaultPolicy, "sched.")
 	}
 	for _, p := range policies {
 		if p.name == n {

@@ -8,19 +8,19 @@ import (
 )
 
 // optionKeys are the keys ParseOptions accepts, in the order errors list them.
-var optionKeys = []string{"plugin", "queue-depth", "reservation-depth", "default-estimate"}
+var optionKeys = []string{"plugin", "queue-depth", "reservation-depth", "default-estimate", "learn-estimates"}
 
 // ParseOptions parses a scheduler option string as Flux spells it in
 // FLUX_SCHED_OPTIONS, `flux module load` and --sched:
 //
-//	plugin=sched.easy reservation-depth=8 queue-depth=32 default-estimate=1h
+//	plugin=sched.easy reservation-depth=8 queue-depth=32 default-estimate=1h learn-estimates=on
 //
 // Items are key=value, separated by spaces or commas; a bare word is the
 // plugin ("sched.easy queue-depth=8"). Policy names take the "sched." prefix
 // or not; the returned Options.Policy is spelled with it. default-estimate
 // takes a Go duration or Flux's FSD ("90s", "30m", "1.5h", "2d"). Unknown
-// keys and policies are errors that list the valid ones; "plugin=sched.fcfs
-// queue-depth=1" is strict first-come first-served.
+// keys and policies are errors that list the valid ones; "plugin=sched.firstfit
+// queue-depth=1" is sched.fcfs.
 func ParseOptions(s string) (Options, error) {
 	var o Options
 	seen := map[string]bool{}
@@ -47,6 +47,14 @@ func ParseOptions(s string) (Options, error) {
 			o.ReservationDepth, err = parseCount(k, v)
 		case "default-estimate":
 			o.DefaultEstimate, err = parseEstimate(v)
+		case "learn-estimates":
+			switch v {
+			case "on", "yes", "true", "1":
+				o.LearnEstimates = true
+			case "off", "no", "false", "0":
+			default:
+				err = fmt.Errorf("learn-estimates=%s: want on or off", v)
+			}
 		default:
 			err = fmt.Errorf("unknown scheduler option %q; valid: %s", k, strings.Join(optionKeys, ", "))
 		}

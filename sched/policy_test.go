@@ -44,9 +44,14 @@ func TestEasyVsConservative(t *testing.T) {
 		why     map[JobID]string
 		resv    map[JobID]time.Duration
 	}{
-		{"sched.fcfs", []JobID{4}, map[JobID]string{
+		{"sched.firstfit", []JobID{4}, map[JobID]string{
 			2: "waiting for 3 cores (1 free)",
 			3: "waiting for 4 cores (1 free)",
+		}, nil},
+		{"sched.fcfs", nil, map[JobID]string{ // the head (2) blocks 4, which would fit
+			2: "waiting for 3 cores (2 free)",
+			3: "behind job 2 at the head of the queue (sched.fcfs starts jobs in order; 1 job ahead)",
+			4: "behind job 2 at the head of the queue (sched.fcfs starts jobs in order; 2 jobs ahead)",
 		}, nil},
 		{"sched.easy", []JobID{4}, map[JobID]string{
 			2: "waiting for 3 cores (1 free); reserved to start in 10s",
@@ -119,7 +124,13 @@ func TestBackfillFitsBeforeReservation(t *testing.T) {
 }
 
 func TestFCFSQueueDepthOneNeverReorders(t *testing.T) {
-	opt, err := ParseOptions("plugin=sched.fcfs queue-depth=1")
+	for _, spec := range []string{"plugin=sched.firstfit queue-depth=1", "sched.fcfs", "sched.fcfs queue-depth=8"} {
+		testNeverReorders(t, spec)
+	}
+}
+
+func testNeverReorders(t *testing.T, spec string) {
+	opt, err := ParseOptions(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +153,7 @@ func TestFCFSQueueDepthOneNeverReorders(t *testing.T) {
 		}
 	}
 	if !equalIDs(order, []JobID{1, 2, 3, 4, 5, 6, 7}) {
-		t.Errorf("queue-depth 1 started %v", order)
+		t.Errorf("%s started %v", spec, order)
 	}
 }
 
@@ -166,11 +177,17 @@ func TestSetPolicyKeepsJobs(t *testing.T) {
 	if err := s.SetPolicy(Options{Policy: "fcfs"}); err != nil {
 		t.Fatal(err)
 	}
+	if got := s.Schedule(t0, nil); len(got) != 0 {
+		t.Errorf("strict fcfs after conservative started %+v behind the blocked head", got)
+	}
+	if err := s.SetPolicy(Options{Policy: "firstfit"}); err != nil {
+		t.Fatal(err)
+	}
 	if got := s.Schedule(t0, nil); len(got) != 1 || got[0].ID != 4 {
-		t.Errorf("fcfs after conservative started %+v, want job 4", got)
+		t.Errorf("firstfit after fcfs started %+v, want job 4", got)
 	}
 	if _, ok := s.Reserved(2); ok {
-		t.Error("fcfs reports a reservation")
+		t.Error("firstfit reports a reservation")
 	}
 }
 

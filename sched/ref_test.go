@@ -125,6 +125,8 @@ func (c refCase) options(defEst time.Duration) Options {
 func (c refCase) modelDepths() (resv, depth int) {
 	switch c.policy {
 	case "fcfs":
+		return 0, 1 // strict: the first job that does not start ends the pass
+	case "firstfit":
 		resv = 0
 	case "easy":
 		resv = 1
@@ -148,7 +150,7 @@ func (c refCase) modelDepths() (resv, depth int) {
 // reserved job starts by its reservation.
 func TestPoliciesAgainstReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
-	cases := []refCase{{"fcfs", 0, 0}, {"fcfs", 0, 1}, {"easy", 0, 0}, {"easy", 0, 2}, {"conservative", 0, 0},
+	cases := []refCase{{"fcfs", 0, 0}, {"firstfit", 0, 0}, {"firstfit", 0, 1}, {"easy", 0, 0}, {"easy", 0, 2}, {"conservative", 0, 0},
 		{"conservative", 0, 3}, {"hybrid", 1, 0}, {"hybrid", 2, 0}, {"hybrid", 3, 1}}
 	workloads := 3000
 	if testing.Short() {

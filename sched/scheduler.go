@@ -14,8 +14,25 @@ type JobID uint64
 type Job struct {
 	ID       JobID
 	Req      resources.Request // normalized & validated by the caller
-	Estimate time.Duration     // from -t; 0 = none given: Options.DefaultEstimate (backfill policies plan with it; fcfs ignores it)
+	Estimate time.Duration     // from -t; 0 = none given: Options.DefaultEstimate (backfill policies plan with it; fcfs and firstfit ignore it)
+	// Urgency is Flux's job urgency, 1 to UrgencyMax; 0 means
+	// UrgencyDefault, so that the zero Job is an ordinary one. Held says
+	// Flux's urgency 0: the job is queued but never starts until
+	// SetUrgency releases it.
+	Urgency int
+	Held    bool
+	// Key groups jobs that run alike (the command's first word), for
+	// Options.LearnEstimates; "" learns nothing.
+	Key string
 }
+
+// Flux's urgency values (flux-submit(1) --urgency, flux-job(1) urgency).
+const (
+	UrgencyHold     = 0  // held: never starts until the urgency is raised
+	UrgencyDefault  = 16 // what a job gets without --urgency
+	UrgencyExpedite = 31 // the most urgent: ahead of every other job
+	UrgencyMax      = 31
+)
 
 // Start is a decision: job ID starts now on Alloc.
 type Start struct {
@@ -69,6 +86,11 @@ type Scheduler struct {
 	// identical lines checks feasibility once.
 	okReq   resources.Request
 	okValid bool
+
+	// stopped: `flux queue stop`; nothing starts until Start.
+	stopped bool
+
+	learn *Learner // Options.LearnEstimates; nil when off
 }
 
 // New returns a scheduler over the resources r, with everything free.
@@ -130,12 +152,25 @@ func (s *Scheduler) apply(opt Options, def policyDef) {
 	if s.maxPending == 0 {
 		s.maxPending = DefaultMaxPending
 	}
+	switch {
+	case !opt.LearnEstimates:
+		s.learn = nil
+	case s.learn == nil:
+		s.learn = NewLearner(DefaultLearnKeys)
+	}
 }
 
-// estimate is how long job n is expected to run.
+// estimate is how long job n is expected to run. A job without -t is planned with what its Key's jobs took lately when
+// estimates are learned: looked up at every plan, so that a line queued
+// before any of its kind finished still benefits once one has.
 func (s *Scheduler) estimate(n *node) time.Duration {
 	if n.job.Estimate > 0 {
 		return n.job.Estimate
+	}
+	if s.learn != nil {
+		if d, ok := s.learn.Estimate(n.job.Key); ok {
+			return d
+		}
 	}
 	return s.defEst
 }
@@ -147,15 +182,12 @@ func (s *Scheduler) estimate(n *node) time.Duration {
 // later). Checks run in that order, so a job that can never run gets its
 // final answer even when the queue is full.
 func (s *Scheduler) Submit(j Job) error {
-	if err := j.Req.Validate(); err != nil {
+	var err error
+	if j.Req, err = s.check(j.Req); err != nil {
 		return err
 	}
-	j.Req = s.set.WholeNodes(j.Req)
-	if !s.okValid || j.Req != s.okReq {
-		if err := s.set.Feasible(j.Req); err != nil {
-			return err
-		}
-		s.okReq, s.okValid = j.Req, true
+	if j.Urgency < 0 || j.Urgency > UrgencyMax {
+		return fmt.Errorf("urgency %d: %w", j.Urgency, ErrUrgency)
 	}
 	if _, ok := s.jobs[j.ID]; ok {
 		return fmt.Errorf("job %d: %w", j.ID, ErrDuplicate)
@@ -164,15 +196,102 @@ func (s *Scheduler) Submit(j Job) error {
 		return fmt.Errorf("%w (%d pending); retry after some jobs finish", ErrQueueFull, s.queue.n)
 	}
 	s.seq++
-	n := s.queue.push(j, s.seq)
+	n, atTail := s.queue.push(j, urgencyOf(j), s.seq)
 	s.jobs[j.ID] = n
 	s.ver++
+	if !atTail {
+		// It went ahead of jobs already looked at (a higher urgency, or
+		// ahead of held jobs): the incremental pass, which looks only at
+		// the tail, would miss it.
+		s.dirty = true
+	}
 	if s.fresh == nil {
 		s.fresh = n
 	}
 	s.nfresh++
 	return nil
 }
+
+// Check refuses, as Submit would, a request that is invalid or can never
+// fit the resources, without queueing anything: for jobs that wait for a
+// dependency before they are submitted.
+func (s *Scheduler) Check(r resources.Request) error {
+	_, err := s.check(r)
+	return err
+}
+
+func (s *Scheduler) check(r resources.Request) (resources.Request, error) {
+	if err := r.Validate(); err != nil {
+		return r, err
+	}
+	r = s.set.WholeNodes(r)
+	if !s.okValid || r != s.okReq {
+		if err := s.set.Feasible(r); err != nil {
+			return r, err
+		}
+		s.okReq, s.okValid = r, true
+	}
+	return r, nil
+}
+
+func urgencyOf(j Job) uint8 {
+	switch {
+	case j.Held:
+		return UrgencyHold
+	case j.Urgency == 0:
+		return UrgencyDefault
+	}
+	return uint8(j.Urgency)
+}
+
+// SetUrgency changes a pending job's urgency (Flux's 0 to 31; 0 holds it):
+// it moves to its new place in the queue, behind the jobs of that urgency
+// submitted before it and ahead of those submitted after.
+func (s *Scheduler) SetUrgency(id JobID, urgency int) error {
+	if urgency < 0 || urgency > UrgencyMax {
+		return fmt.Errorf("urgency %d: %w", urgency, ErrUrgency)
+	}
+	n, ok := s.jobs[id]
+	if !ok || n.running {
+		return fmt.Errorf("job %d: %w", id, ErrNotPending)
+	}
+	s.queue.remove(n)
+	n.urg = uint8(urgency)
+	n.job.Urgency, n.job.Held = urgency, urgency == UrgencyHold
+	s.queue.insertAfter(s.queue.placeFor(n), n)
+	s.ver++
+	s.dirty = true
+	return nil
+}
+
+// Urgency returns a pending job's urgency (Flux's 0 to 31); false if id is
+// not pending.
+func (s *Scheduler) Urgency(id JobID) (int, bool) {
+	n, ok := s.jobs[id]
+	if !ok || n.running {
+		return 0, false
+	}
+	return int(n.urg), true
+}
+
+// Stop stops scheduling (`flux queue stop`): passes start nothing, and
+// submissions are still queued, until Start.
+func (s *Scheduler) Stop() {
+	s.stopped = true
+	s.ver++
+}
+
+// Start resumes scheduling after Stop.
+func (s *Scheduler) Start() {
+	if s.stopped {
+		s.stopped = false
+		s.dirty = true
+		s.ver++
+	}
+}
+
+// Stopped reports whether scheduling is stopped.
+func (s *Scheduler) Stopped() bool { return s.stopped }
 
 // Cancel removes a pending job; false if id is not pending (a running job
 // is stopped by its launcher and then Finished).
@@ -222,6 +341,9 @@ func (s *Scheduler) Schedule(now time.Time, out []Start) []Start {
 	s.clockMoved = !now.Equal(s.now)
 	s.now = now
 	s.ver++
+	if s.stopped {
+		return out // dirty and fresh stay: the first pass after Start looks at everything
+	}
 	out = s.policy.schedule(s, now, out)
 	s.dirty, s.fresh, s.nfresh = false, nil, 0
 	return out
@@ -251,6 +373,18 @@ func (s *Scheduler) scanStart() (from *node, blocked int, ok bool) {
 		return nil, 0, false
 	}
 	return s.fresh, s.queue.n - s.nfresh, true
+}
+
+// Learning reports whether estimates are learned (Options.LearnEstimates):
+// then the caller reports each finished job's run time with Observe.
+func (s *Scheduler) Learning() bool { return s.learn != nil }
+
+// Observe records that a job with key ran for d, for learned estimates.
+func (s *Scheduler) Observe(key string, d time.Duration) {
+	if s.learn != nil {
+		s.learn.Observe(key, d)
+		s.ver++ // plans (and Why) may change
+	}
 }
 
 // Pending returns the number of queued jobs.

@@ -176,7 +176,7 @@ func TestWhy(t *testing.T) {
 		{Rank: 0, Cores: resources.RangeIDSet(0, 1)},
 		{Rank: 1, Cores: resources.RangeIDSet(0, 1), GPUs: resources.NewIDSet(0)},
 	}}
-	s, _ := New(twoNodes, Options{QueueDepth: 4})
+	s, _ := New(twoNodes, Options{Policy: "sched.firstfit", QueueDepth: 4})
 	submit := func(id JobID, r resources.Request) {
 		t.Helper()
 		if err := s.Submit(Job{ID: id, Req: r}); err != nil {
@@ -244,7 +244,7 @@ func TestWhy(t *testing.T) {
 		}
 	}
 
-	s2, _ := New(twoNodes, Options{})
+	s2, _ := New(twoNodes, Options{Policy: "firstfit"})
 	s2.Submit(Job{ID: 1, Req: req(1, 1)})
 	s2.Submit(Job{ID: 2, Req: req(1, 1)})
 	s2.Schedule(t0, nil) // rank 0 full, rank 1 free

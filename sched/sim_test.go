@@ -178,7 +178,8 @@ func TestSimulate(t *testing.T) {
 	for round := range 60 {
 		set := randomSet(rng)
 		depth := []int{0, 1, 2, 5}[round%4]
-		simulate(t, rng, set, Options{QueueDepth: depth}, 400)
+		simulate(t, rng, set, Options{Policy: "sched.firstfit", QueueDepth: depth}, 400)
+		simulate(t, rng, set, Options{Policy: "sched.fcfs"}, 100)
 	}
 }
 
@@ -202,7 +203,11 @@ func simulate(t *testing.T, rng *rand.Rand, set resources.Set, opt Options, njob
 		t.Fatal(err)
 	}
 	depth := opt.QueueDepth
-	if opt.Policy != "" && opt.Policy != "fcfs" {
+	switch opt.Policy {
+	case "sched.firstfit":
+	case "sched.fcfs":
+		depth = 1 // strict FCFS is first fit that stops at the first job that does not fit
+	default:
 		depth = -1
 	}
 	m := newNaive(t, set)
@@ -281,7 +286,7 @@ func simulate(t *testing.T, rng *rand.Rand, set resources.Set, opt Options, njob
 			delete(ends, id)
 		}
 	}
-	if depth == 1 && opt.Policy == "" && !slices.IsSorted(m.started) {
+	if depth == 1 && !slices.IsSorted(m.started) {
 		t.Fatalf("queue-depth 1 reordered starts: %v", m.started)
 	}
 	if err := s.Finish(nextID + 1); !errors.Is(err, ErrUnknownJob) {

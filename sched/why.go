@@ -16,6 +16,10 @@ import (
 //   - "blocked by the reservation of job 7 (starts in 12s)": it fits the
 //     free resources, but would still hold them when job 7 needs them
 //   - "beyond queue-depth 8 (9 jobs ahead)": passes do not look that far
+//   - "held (urgency 0)": it waits for its urgency to be raised
+//   - "behind job 7 at the head of the queue (sched.fcfs starts jobs in
+//     order; 3 jobs ahead)"
+//   - "the queue is stopped": nothing starts until Start
 //
 // Under backfill a job with a reservation adds "; reserved to start in 1h".
 // Times are relative to the last Schedule call. It replays the plan of a
@@ -26,7 +30,21 @@ func (s *Scheduler) Why(id JobID) string {
 	if !ok || target.running {
 		return ""
 	}
+	if target.urg == UrgencyHold {
+		return "held (urgency 0)"
+	}
+	if s.stopped {
+		return "the queue is stopped"
+	}
 	r := target.job.Req
+	if _, ok := s.policy.(fcfs); ok && s.queue.head != target {
+		ahead := 0
+		for n := s.queue.head; n != target; n = n.next {
+			ahead++
+		}
+		return fmt.Sprintf("behind job %d at the head of the queue (sched.fcfs starts jobs in order; %s ahead)",
+			s.queue.head.job.ID, plural(ahead, "job"))
+	}
 	if _, ok := s.policy.(backfill); !ok {
 		ahead := 0
 		for n := s.queue.head; n != target; n = n.next {
@@ -68,7 +86,7 @@ func (s *Scheduler) Why(id JobID) string {
 
 // Reserved returns the start time the backfill plan reserves for pending
 // job id (as of the last Schedule call); false when the job has no
-// reservation: it is not pending, the policy is fcfs, it fits now, or it is
+// reservation: it is not pending, the policy is fcfs or firstfit, it fits now, or it is
 // past the reservation or queue depth.
 func (s *Scheduler) Reserved(id JobID) (time.Time, bool) {
 	n, ok := s.jobs[id]
@@ -117,7 +135,7 @@ func (s *Scheduler) explain() map[JobID]verdict {
 	p := &s.prof
 	p.build(s, s.now)
 	passed, nresv := 0, 0
-	for n := s.queue.head; n != nil && passed < s.depth; n = n.next {
+	for n := s.queue.head; n != nil && n.urg != UrgencyHold && passed < s.depth; n = n.next {
 		r, d := n.job.Req, s.estimate(n)
 		pl, fits, ok := p.startNow(r, d)
 		if ok {

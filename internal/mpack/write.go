@@ -136,3 +136,12 @@ func AppendStringSlice(b []byte, s []string) []byte {
 	}
 	return b
 }
+
+// B2I is 1 for true and 0 for false: a codec adds one per optional field
+// present to the count in its map header.
+func B2I(c bool) int {
+	if c {
+		return 1
+	}
+	return 0
+}

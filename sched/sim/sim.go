@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/resources"
@@ -25,6 +26,11 @@ type Stats struct {
 	Makespan float64 `json:"makespan"`
 	// MeanWait is the mean of start - submit.
 	MeanWait float64 `json:"mean_wait"`
+	// MaxWait is the longest start - submit: what starvation shows in.
+	MaxWait float64 `json:"max_wait"`
+	// MaxWaitWide is the longest wait of a job asking for more than half
+	// the machine: the jobs a policy can starve.
+	MaxWaitWide float64 `json:"max_wait_wide"`
 	// MeanBoundedSlowdown is the mean of max(1, (wait+run)/max(run, 10 s)).
 	MeanBoundedSlowdown float64 `json:"mean_bounded_slowdown"`
 	// Utilization is core-seconds used over cores * makespan, 0 to 1.
@@ -57,9 +63,35 @@ func Replay(t Trace, opt sched.Options, cores int) (Stats, error) {
 	return ReplayNodes(t, opt, cores, 1)
 }
 
+// Estimates says what a job that asked for no time (SWF field 9 = -1) is
+// planned with.
+type Estimates int
+
+const (
+	// Oracle plans it with its true run time (the default: the trace's
+	// own figures, as if every job had asked well).
+	Oracle Estimates = iota
+	// Fixed plans it with the scheduler's default estimate, as a line
+	// without -t (one hour unless Options.DefaultEstimate says otherwise).
+	Fixed
+	// Learned plans it with what jobs of the same application (field 14)
+	// took lately, falling back to the default (Options.LearnEstimates).
+	Learned
+)
+
 // ReplayNodes is Replay with the cores split over nodes ranks; jobs may then
 // span ranks (one task per core, no -N).
 func ReplayNodes(t Trace, opt sched.Options, cores, nodes int) (Stats, error) {
+	return ReplayEstimates(t, opt, cores, nodes, Oracle)
+}
+
+// ReplayEstimates is ReplayNodes with jobs that asked for no time planned
+// as est says. Such jobs are not cut at any estimate (nothing enforces
+// one): they run their true time.
+func ReplayEstimates(t Trace, opt sched.Options, cores, nodes int, est Estimates) (Stats, error) {
+	if est == Learned {
+		opt.LearnEstimates = true
+	}
 	if cores == 0 {
 		cores = t.MaxProcs
 	}
@@ -76,7 +108,7 @@ func ReplayNodes(t Trace, opt sched.Options, cores, nodes int) (Stats, error) {
 	}
 	st := Stats{Policy: opt.Policy, Cores: cores, Nodes: nodes}
 	if st.Policy == "" {
-		st.Policy = "sched.fcfs"
+		st.Policy = sched.DefaultPolicy
 	}
 	// The jobs to replay, in submission order (file order on a tie).
 	type simJob struct {
@@ -90,13 +122,15 @@ func ReplayNodes(t Trace, opt sched.Options, cores, nodes int) (Stats, error) {
 			st.Invalid++
 		case j.Procs > cores:
 			st.TooLarge++
+		case j.NoEstimate && est != Oracle:
+			jobs = append(jobs, simJob{j, j.Run, 0}) // 0: the default, or learned
 		default:
-			est := j.Estimate
-			if est <= 0 {
-				est = j.Run
+			e := j.Estimate
+			if e <= 0 {
+				e = j.Run
 			}
-			est = max(est, time.Second) // Job.Estimate 0 would mean "the default"
-			jobs = append(jobs, simJob{j, min(j.Run, est), est})
+			e = max(e, time.Second) // Job.Estimate 0 would mean "the default"
+			jobs = append(jobs, simJob{j, min(j.Run, e), e})
 		}
 	}
 	slices.SortStableFunc(jobs, func(a, b simJob) int { return int(a.Submit - b.Submit) })
@@ -123,11 +157,12 @@ func ReplayNodes(t Trace, opt sched.Options, cores, nodes int) (Stats, error) {
 			if err := s.Finish(e.id); err != nil {
 				return Stats{}, err
 			}
+			s.Observe(appKey(jobs[e.id].App), jobs[e.id].run)
 		}
 		for ; next < len(jobs) && jobs[next].Submit <= now; next++ {
 			j := jobs[next]
 			r := resources.Request{Tasks: j.Procs, CoresPerTask: 1}
-			if err := s.Submit(sched.Job{ID: sched.JobID(next), Req: r, Estimate: j.est}); err != nil {
+			if err := s.Submit(sched.Job{ID: sched.JobID(next), Req: r, Estimate: j.est, Key: appKey(j.App)}); err != nil {
 				return Stats{}, fmt.Errorf("line %d: %w", j.Line, err)
 			}
 		}
@@ -137,6 +172,10 @@ func ReplayNodes(t Trace, opt sched.Options, cores, nodes int) (Stats, error) {
 			wait := (now - j.Submit).Seconds()
 			run := j.run.Seconds()
 			waitSum += wait
+			st.MaxWait = max(st.MaxWait, wait)
+			if 2*j.Procs > cores {
+				st.MaxWaitWide = max(st.MaxWaitWide, wait)
+			}
 			bsdSum += max(1, (wait+run)/max(run, BoundedSlowdownThreshold.Seconds()))
 			work += run * float64(j.Procs)
 			last = max(last, now+j.run)
@@ -177,4 +216,13 @@ func (h *endHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// appKey names an application for learned estimates; -1 (unknown) learns
+// nothing.
+func appKey(app int) string {
+	if app < 0 {
+		return ""
+	}
+	return strconv.Itoa(app)
 }

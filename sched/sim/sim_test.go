@@ -29,10 +29,15 @@ func readSmall(t *testing.T) Trace {
 // 5 s, at 1 s), job 4 (-n1, 20 s, no requested time, at 2 s); job 5 asks for
 // 8 cores and job 6 has no run time: both skipped.
 //
-// fcfs (first fit): 1 at 0, 3 at 1 (ends 6), 4 at 6 when 3 frees cores (ends
-// 26), 2 at 26 (ends 36). Waits 0, 26, 0, 4: mean 7.5. Bounded slowdowns 1,
-// 36/10, 1 (5 s is under the 10 s bound), 24/20: mean 6.8/4 = 1.7. Work
-// 20+40+10+20 = 90 core-s over 4*36: 0.625.
+// fcfs (strict): job 2 does not fit beside job 1 and blocks 3 and 4: 1 at
+// 0, 2 at 10 (ends 20), 3 and 4 at 20 (end 25 and 40). Waits 0, 10, 19, 18:
+// mean 11.75. Slowdowns 1, 2, 24/10, 38/20: mean 7.3/4 = 1.825. Work 20+40+
+// 10+20 = 90 core-s over 4*40: 0.5625. It loses to backfill on waits.
+//
+// firstfit: 1 at 0, 3 at 1 (ends 6), 4 at 6 when 3 frees cores (ends 26), 2
+// at 26 (ends 36): the wide job waits for every narrow one. Waits 0, 26, 0,
+// 4: mean 7.5. Bounded slowdowns 1, 36/10, 1 (5 s is under the 10 s bound),
+// 24/20: mean 6.8/4 = 1.7. Work 90 core-s over 4*36: 0.625.
 //
 // easy: job 2 is reserved at 10 s; job 3 backfills (ends 6 < 10); job 4
 // would hold a core past 10 s and waits; 2 runs 10-20, then 4 runs 20-40.
@@ -54,7 +59,8 @@ func TestReplaySmall(t *testing.T) {
 		policy                    string
 		makespan, wait, bsd, util float64
 	}{
-		{"sched.fcfs", 36, 7.5, 1.7, 0.625},
+		{"sched.fcfs", 40, 11.75, 1.825, 0.5625},
+		{"sched.firstfit", 36, 7.5, 1.7, 0.625},
 		{"sched.easy", 40, 7, 1.475, 0.5625},
 		{"sched.conservative", 40, 7, 1.475, 0.5625},
 	}
@@ -76,9 +82,10 @@ func TestReplaySmall(t *testing.T) {
 			}
 		}
 	}
-	// Two nodes of 2 cores: job 2 spans both; the same fcfs schedule.
+	// Two nodes of 2 cores: job 2 spans both; the same schedule (the
+	// default policy, easy).
 	st, err := ReplayNodes(tr, sched.Options{}, 4, 2)
-	if err != nil || st.Makespan != 36 || st.Nodes != 2 {
+	if err != nil || st.Makespan != 40 || st.Nodes != 2 || st.Policy != "sched.easy" {
 		t.Errorf("2 nodes: %+v, %v", st, err)
 	}
 	// --cores smaller than a job: skipped.

@@ -26,6 +26,12 @@ type TraceJob struct {
 	Run      time.Duration // field 4; negative when unknown
 	Procs    int           // field 8 if positive, else field 5; <= 0 when unknown
 	Estimate time.Duration // field 9; the run time when field 9 is -1
+	// NoEstimate says field 9 was -1: the job asked for no time (as a line
+	// without -t).
+	NoEstimate bool
+	// App is field 14, the executable (application) number, or -1: the
+	// key learned estimates group jobs by.
+	App int
 }
 
 // swfFields names the fields ReadSWF reads, by SWF number (1-based).
@@ -89,7 +95,13 @@ func ReadSWF(r io.Reader) (Trace, error) {
 		}
 		j.Estimate = seconds(v[9])
 		if v[9] < 0 {
-			j.Estimate = j.Run
+			j.Estimate, j.NoEstimate = j.Run, true
+		}
+		j.App = -1
+		if len(f) >= 14 {
+			if app, err := strconv.Atoi(f[13]); err == nil {
+				j.App = app
+			}
 		}
 		t.Jobs = append(t.Jobs, j)
 	}
