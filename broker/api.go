@@ -63,11 +63,14 @@ type Jobspec struct {
 	TimeLimit time.Duration     `msgpack:"t,omitempty"`
 	Output    string            `msgpack:"output,omitempty"` // file template; "" = capture
 	LabelIO   bool              `msgpack:"label,omitempty"`
-	Stream    bool              `msgpack:"stream,omitempty"` // deliver output lines as they come (needs Watch)
+	Stream    bool              `msgpack:"stream,omitempty"` // deliver output lines as they come: to the watcher, else to flux job attach
 	Line      int               `msgpack:"line,omitempty"`   // input line number for {{line}}
 	PMI       string            `msgpack:"pmi,omitempty"`    // "" serve PMI-1 to jobs of several tasks; "off" never; "on" also to one task
 	Name      string            `msgpack:"name,omitempty"`   // shown by flux jobs
 	Retry     int               `msgpack:"retry,omitempty"`  // the capacitor's retry number of this line (--retries); 0 = first attempt
+	Error     string            `msgpack:"error,omitempty"`  // stderr's own file template (with Output); "" = with stdout
+	Setopt    []string          `msgpack:"setopt,omitempty"` // shell options KEY=VALUE (-o), checked by the client
+	Flags     string            `msgpack:"flags,omitempty"`  // --flags: "waitable"
 	// Urgency is Flux's, 0 (hold) to 31 (expedite); nil means 16.
 	Urgency *int `msgpack:"urgency,omitempty"`
 	// Dependencies in Flux's syntax (RFC 26 shorthand): "afterok:123",
@@ -148,6 +151,10 @@ type ResultBatch struct {
 // WatchRequest opens a job.results stream (the payload may be absent).
 type WatchRequest struct {
 	Started bool `msgpack:"started,omitempty"` // also report, by cookie, when each job starts
+	// Keep: the stream's jobs are not canceled when it closes, and their
+	// output stays in the history for flux job attach (flux submit --wait;
+	// the capacitor's jobs die with it so that --resume never runs a line twice).
+	Keep bool `msgpack:"keep,omitempty"`
 }
 
 // ListRequest asks for the job table; finished jobs only with All.
@@ -187,6 +194,17 @@ type JobInfo struct {
 	Urgency  int               `msgpack:"urgency" json:"urgency"`             // Flux's 0 (held) to 31
 	Canceled bool              `msgpack:"canceled,omitempty" json:"canceled,omitempty"`
 	Retry    int               `msgpack:"retry,omitempty" json:"retry,omitempty"` // a line run again by --retries: its retry number
+	// For flux jobs -o, flux job info and flux job eventlog:
+	Note      string        `msgpack:"note,omitempty" json:"note,omitempty"` // the exception note: a launch error, a lost rank
+	TimedOut  bool          `msgpack:"timedout,omitempty" json:"timedout,omitempty"`
+	Signal    int           `msgpack:"signal,omitempty" json:"signal,omitempty"`
+	TimeLimit time.Duration `msgpack:"t,omitempty" json:"duration,omitempty"`
+	Argv      []string      `msgpack:"argv,omitempty" json:"argv,omitempty"`
+	Cwd       string        `msgpack:"cwd,omitempty" json:"cwd,omitempty"`
+	Flags     string        `msgpack:"flags,omitempty" json:"flags,omitempty"`
+	Setopt    []string      `msgpack:"setopt,omitempty" json:"setopt,omitempty"`  // -o shell options
+	Output    string        `msgpack:"output,omitempty" json:"output,omitempty"`  // --output template
+	Hosts     string        `msgpack:"hosts,omitempty" json:"nodelist,omitempty"` // the hosts of Ranks, in rank order, comma-separated
 }
 
 // UrgencyRequest changes a pending job's urgency (flux job urgency).
@@ -233,8 +251,10 @@ type ListReply struct {
 // CancelRequest cancels jobs: pending ones leave the queue, running ones get
 // SIGTERM and, after the kill grace, SIGKILL.
 type CancelRequest struct {
-	IDs []uint64 `msgpack:"ids"`
-	All bool     `msgpack:"all"` // every pending and running job
+	IDs    []uint64 `msgpack:"ids"`
+	All    bool     `msgpack:"all"`              // every pending and running job
+	Signal int      `msgpack:"signal,omitempty"` // flux job kill: only send this signal to running jobs' tasks
+	Note   string   `msgpack:"note,omitempty"`   // flux cancel -m, flux job raise: the exception's note
 }
 
 // CancelReply counts what was canceled; Errs names ids that were not active.
@@ -247,6 +267,10 @@ type CancelReply struct {
 // captured output, while the job is in the bounded history).
 type AttachRequest struct {
 	ID uint64 `msgpack:"id"`
+	// Stream: respond with ResultBatch messages instead of one JobResult:
+	// the job's streamed output so far and as it comes, then a last batch
+	// holding its result (flux job attach).
+	Stream bool `msgpack:"stream,omitempty"`
 }
 
 // ResourceReply describes the instance's resources and what is free now.
@@ -257,6 +281,7 @@ type ResourceReply struct {
 	Status  []RankStatus  `msgpack:"status,omitempty" json:"status,omitempty"`
 	Pending int           `msgpack:"pending" json:"pending"`
 	Running int           `msgpack:"running" json:"running"`
+	Drained []DrainInfo   `msgpack:"drained,omitempty" json:"drained,omitempty"` // flux resource drain
 }
 
 // PingRequest and PingReply are flux ping's echo.

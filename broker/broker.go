@@ -51,6 +51,8 @@ type LinkSetup struct {
 type Broker struct {
 	cfg      Config
 	host     string
+	ring     *logRing  // the last log lines, for flux dmesg
+	start    time.Time // for flux uptime
 	launcher *launcher.Launcher
 
 	reqs    chan request          // clients and peers -> loop; bounded: a flood blocks its reader
@@ -118,6 +120,8 @@ func New(cfg Config) (*Broker, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
+	ring := newLogRing()
+	cfg.Logf = withRing(ring, cfg.Rank, cfg.Logf)
 	if cfg.Size > 1 {
 		// This broker's own resources, under its rank.
 		own := cfg.Resources.Ranks[0]
@@ -130,8 +134,10 @@ func New(cfg Config) (*Broker, error) {
 		host, _, _ = strings.Cut(host, ".")
 	}
 	b := &Broker{
-		cfg:  cfg,
-		host: host,
+		cfg:   cfg,
+		host:  host,
+		ring:  ring,
+		start: time.Now(),
 		launcher: launcher.New(launcher.Options{KillGrace: cfg.KillGrace, OutputLimit: cfg.OutputLimit,
 			Simulate: cfg.Simulate, NoBind: cfg.NoBind}),
 		reqs:    make(chan request, 1024),
@@ -151,6 +157,12 @@ func New(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	b.st = st
+	policy := cfg.Sched.Policy
+	if policy == "" {
+		policy = "default"
+	}
+	ring.note(cfg.Rank, "broker: rank %d of %d started on %s (pid %d, fanout %d, scheduler %s)", cfg.Rank, cfg.Size, host,
+		os.Getpid(), cfg.Fanout, policy)
 	if cfg.Size > 1 {
 		if err := b.startLinks(); err != nil {
 			return nil, err

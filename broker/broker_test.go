@@ -257,6 +257,21 @@ func TestMergeEnv(t *testing.T) {
 	if g := mergeEnv(base, nil); &g[0] != &base[0] {
 		t.Error("mergeEnv copied the base with nothing to add")
 	}
+	// Removals (--env-remove, --env=-PATTERN) apply in order, as Flux's rules.
+	for _, c := range []struct{ extra, want string }{
+		{"-B", "A=1 PATH=/bin"},
+		{"-* A=9", "A=9"},
+		{"A=9 -A", "B=2 PATH=/bin"},
+		{"-P* B=7 -Q", "A=1 B=7"},
+		{"-[ C=1", "A=1 B=2 PATH=/bin C=1"}, // a bad pattern matches nothing
+	} {
+		if got := strings.Join(mergeEnv(base, strings.Fields(c.extra)), " "); got != c.want {
+			t.Errorf("mergeEnv(%s) = %s, want %s", c.extra, got, c.want)
+		}
+	}
+	if strings.Join(base, " ") != "A=1 B=2 PATH=/bin" {
+		t.Errorf("mergeEnv changed its base: %v", base)
+	}
 }
 
 // A results stream opened with Started hears, by cookie, when each job

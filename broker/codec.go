@@ -94,6 +94,12 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 			j.Name, err = r.Str()
 		case "retry":
 			j.Retry, err = readInt(r)
+		case "error":
+			j.Error, err = r.Str()
+		case "setopt":
+			j.Setopt, err = r.StrSlice()
+		case "flags":
+			j.Flags, err = r.Str()
 		case "urgency":
 			if r.IsNil() {
 				j.Urgency, err = nil, r.Nil()
@@ -114,7 +120,8 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 func appendJobspec(b []byte, j *Jobspec) []byte {
 	n := 2 + b2i(j.Cookie != 0) + b2i(len(j.Env) > 0) + b2i(j.Cwd != "") + b2i(j.TimeLimit != 0) +
 		b2i(j.Output != "") + b2i(j.LabelIO) + b2i(j.Stream) + b2i(j.Line != 0) + b2i(j.PMI != "") + b2i(j.Name != "") +
-		b2i(j.Retry != 0) + b2i(j.Urgency != nil) + b2i(len(j.Dependencies) > 0)
+		b2i(j.Retry != 0) + b2i(j.Error != "") + b2i(len(j.Setopt) > 0) + b2i(j.Flags != "") +
+		b2i(j.Urgency != nil) + b2i(len(j.Dependencies) > 0)
 	b = mpack.AppendMapHeader(b, n)
 	if j.Cookie != 0 {
 		b = mpack.AppendUint64(mpack.AppendString(b, "cookie"), j.Cookie)
@@ -150,6 +157,15 @@ func appendJobspec(b []byte, j *Jobspec) []byte {
 	}
 	if j.Retry != 0 {
 		b = mpack.AppendInt(mpack.AppendString(b, "retry"), int64(j.Retry))
+	}
+	if j.Error != "" {
+		b = mpack.AppendString(mpack.AppendString(b, "error"), j.Error)
+	}
+	if len(j.Setopt) > 0 {
+		b = mpack.AppendStringSlice(mpack.AppendString(b, "setopt"), j.Setopt)
+	}
+	if j.Flags != "" {
+		b = mpack.AppendString(mpack.AppendString(b, "flags"), j.Flags)
 	}
 	if j.Urgency != nil {
 		b = mpack.AppendInt(mpack.AppendString(b, "urgency"), int64(*j.Urgency))
@@ -475,7 +491,8 @@ func appendResultBatch(b []byte, rb *ResultBatch) []byte {
 // growing it from nothing, which copied a batch a dozen times over.
 
 func jobspecSize(j *Jobspec) int {
-	return 48 + stringsSize(j.Argv) + stringsSize(j.Env) + len(j.Cwd) + len(j.Output) + len(j.PMI) + len(j.Name) + stringsSize(j.Dependencies)
+	return 48 + stringsSize(j.Argv) + stringsSize(j.Env) + len(j.Cwd) + len(j.Output) + len(j.PMI) + len(j.Name) + len(j.Error) +
+		stringsSize(j.Setopt) + len(j.Flags) + stringsSize(j.Dependencies)
 }
 
 func jobResultSize(jr *JobResult) int {

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"strconv"
 	"strings"
 )
@@ -29,7 +30,7 @@ func (d Dependency) String() string {
 	if d.Line > 0 {
 		return d.Type + ":line:" + strconv.Itoa(d.Line)
 	}
-	return d.Type + ":" + strconv.FormatUint(d.ID, 10)
+	return d.Type + ":" + jobid.String(d.ID)
 }
 
 // ParseDependency reads one dependency in Flux's syntax (RFC 26's
@@ -77,7 +78,7 @@ func ParseDependencyWith(s string, parseID func(string) (uint64, error)) (Depend
 // does, so that other encodings of Flux job ids (f58, hex) can be accepted
 // here alone; today it takes the decimal ids flux submit prints.
 func ParseDepJobID(s string) (uint64, error) {
-	id, err := strconv.ParseUint(s, 10, 64)
+	id, err := jobid.Parse(s)
 	if err != nil || id == 0 {
 		return 0, fmt.Errorf("%q is not a job id (flux submit and flux jobs print them)", s)
 	}

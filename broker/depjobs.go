@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"strings"
 
 	"github.com/fluxtaskfarm/flux/sched"
@@ -35,12 +36,12 @@ func (jm *jobManager) resolveDeps(specs []string, newID uint64) (wait []Dependen
 			return nil, fmt.Errorf("--dependency %s: line references belong in a flux-capacitor command file; name a job id", s)
 		}
 		if d.ID >= newID || (jm.jobs[d.ID] == nil && jm.history.find(d.ID) == nil) {
-			return nil, fmt.Errorf("--dependency %s: no job %d in this instance (unknown, or finished and out of the history of the last %d jobs)",
-				s, d.ID, jm.st.b.cfg.History)
+			return nil, fmt.Errorf("--dependency %s: no job %s in this instance (unknown, or finished and out of the history of the last %d jobs)",
+				s, jobid.String(d.ID), jm.st.b.cfg.History)
 		}
 		switch jm.judge(d) {
 		case depNever:
-			return nil, fmt.Errorf("--dependency %s: job %d %s", s, d.ID, neverWhy[d.Type])
+			return nil, fmt.Errorf("--dependency %s: job %s %s", s, jobid.String(d.ID), neverWhy[d.Type])
 		case depWait:
 			wait = append(wait, d)
 		}

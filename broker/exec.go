@@ -3,7 +3,10 @@ package broker
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/fluxtaskfarm/flux/launcher"
 	"github.com/fluxtaskfarm/flux/overlay"
@@ -71,21 +74,54 @@ func (x *execService) mergeTaskEnv(env []string, uri, dir string) []string {
 	return mergeEnv(env, extra)
 }
 
-// start launches one part with the given environment.
-func (x *execService) start(p *ExecPart, env []string) {
+// start launches one part with the given environment and the job's own
+// --env rules (extra, applied after it: the shared environment with
+// FLUX_URI stays cached, so a job with its own variables, such as flux
+// submit --cc's FLUX_JOB_CC, costs one merge).
+func (x *execService) start(p *ExecPart, env, extra []string) {
 	b := x.st.b
 	env = x.taskEnv(env)
+	if len(extra) > 0 {
+		env = mergeEnv(env, extra)
+	}
 	if p.PMI {
 		env = mergeEnv(env, x.partTmp(p.Job))
 	}
 	spec := &launcher.Spec{
 		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: env, Cwd: p.Cwd,
 		JobSize: p.JobSize, CoresPerTask: p.CoresPerTask, TimeLimit: p.TimeLimit,
-		OutputTemplate: p.Output, LabelIO: p.LabelIO,
+		OutputTemplate: p.Output, ErrorTemplate: p.Error, LabelIO: p.LabelIO,
 		Tasks: make([]launcher.Task, len(p.Tasks)),
 	}
+	noCPU, noGPU := false, false
+	for _, kv := range p.Setopt { // checked by the client; the last setting wins
+		switch kv {
+		case "cpu-affinity=off":
+			noCPU = true
+		case "cpu-affinity=on", "cpu-affinity=per-task":
+			noCPU = false
+		case "gpu-affinity=off":
+			noGPU = true
+		case "gpu-affinity=on", "gpu-affinity=per-task":
+			noGPU = false
+		default:
+			if v, ok := strings.CutPrefix(kv, "output.limit="); ok {
+				spec.OutputLimit = parseSize(v)
+			}
+			if v, ok := strings.CutPrefix(kv, "exit-timeout="); ok {
+				spec.ExitTimeout = parseFSD(v) // 0 for "none"
+			}
+		}
+	}
 	for i, t := range p.Tasks {
-		spec.Tasks[i] = launcher.Task{Rank: t.Rank, LocalID: t.Local, Cores: t.Cores, GPUs: t.GPUs}
+		lt := launcher.Task{Rank: t.Rank, LocalID: t.Local, Cores: t.Cores, GPUs: t.GPUs}
+		if noCPU {
+			lt.Cores = nil // -o cpu-affinity=off: the scheduler still counts the cores, the task is not bound
+		}
+		if noGPU {
+			lt.GPUs = nil
+		}
+		spec.Tasks[i] = lt
 	}
 	switch {
 	case p.Output != "":
@@ -265,7 +301,7 @@ func (x *execService) startRequest(from endpoint, m *overlay.Msg) {
 		if p.Env >= 0 && p.Env < len(req.Envs) {
 			env = req.Envs[p.Env]
 		}
-		x.start(p, env)
+		x.start(p, env, nil)
 	}
 	x.st.respond(from, m, &ExecAck{Accepted: len(req.Parts)})
 }
@@ -284,4 +320,44 @@ func (x *execService) kill(jobs []uint64, sig syscall.Signal) {
 			x.st.b.launcher.Kill(id, sig)
 		}
 	}
+}
+
+// parseSize reads -o output.limit's value (checked by the client): bytes,
+// or a number with k, M or G; 0 when it cannot be read.
+func parseSize(v string) int {
+	mult := 1
+	switch {
+	case strings.HasSuffix(v, "k"), strings.HasSuffix(v, "K"):
+		mult = 1 << 10
+	case strings.HasSuffix(v, "m"), strings.HasSuffix(v, "M"):
+		mult = 1 << 20
+	case strings.HasSuffix(v, "g"), strings.HasSuffix(v, "G"):
+		mult = 1 << 30
+	}
+	n, err := strconv.Atoi(strings.TrimRight(v, "kKmMgG"))
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0
+	}
+	return n * mult
+}
+
+// parseFSD reads a Flux Standard Duration (RFC 23: a number, seconds unless
+// it ends in ms, s, m, h or d), as -o exit-timeout takes it; 0 when it
+// cannot be read (the client checked it).
+func parseFSD(v string) time.Duration {
+	unit := time.Second
+	for _, u := range []struct {
+		suffix string
+		d      time.Duration
+	}{{"ms", time.Millisecond}, {"s", time.Second}, {"m", time.Minute}, {"h", time.Hour}, {"d", 24 * time.Hour}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, unit = n, u.d
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 1e9 {
+		return 0
+	}
+	return time.Duration(f * float64(unit))
 }

@@ -19,7 +19,7 @@ func newHistory(max, maxBytes int) *history {
 }
 
 func (h *history) add(j *job) {
-	if j.w != nil {
+	if j.w != nil && !j.w.keep {
 		// A watcher already has the output; keep only the record.
 		j.result.Stdout, j.result.Stderr = nil, nil
 	}

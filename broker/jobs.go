@@ -3,10 +3,12 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"syscall"
 	"time"
 
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"github.com/fluxtaskfarm/flux/overlay"
 	"github.com/fluxtaskfarm/flux/pmi"
 	"github.com/fluxtaskfarm/flux/resources"
@@ -20,10 +22,15 @@ type jobManager struct {
 	sched   *sched.Scheduler // nil until every rank is online
 	online  map[int]resources.Rank
 	down    map[int]bool
-	jobs    map[uint64]*job // pending and running
-	nextID  uint64
+	jobs    map[uint64]*job    // pending and running
+	ids     *jobid.Generator   // FLUIDs (RFC 19)
+	drained map[int]drainState // flux resource drain, by rank
+	wait    *waitableState     // flux job wait (waitable.go); nil until a waitable job is seen
 	history *history
 	waiters map[uint64][]waiter // attach requests waiting for a job to end
+	// attachStreams are flux job attach's streams, by job: they get its
+	// output as it comes, then its result (attachstream.go).
+	attachStreams map[uint64][]waiter
 
 	watchers map[uint64]*watcher
 	remote   map[remoteKey]*watcher // watchers behind other ranks, by (rank, tag)
@@ -58,6 +65,7 @@ type watcher struct {
 	lines   []OutputLine
 	started []uint64  // remote: cookies of jobs that started, to send
 	starts  bool      // the stream asked to hear when jobs start
+	keep    bool      // its jobs outlive it (flux submit --wait), and keep their output for attach
 	env     *envBatch // the last environment submitted with this stream (SameEnv)
 	gone    bool
 }
@@ -81,6 +89,8 @@ type job struct {
 	lostWhy string           // a rank it ran on was lost
 	abort   *ExecAbort       // the first PMI abort of one of its tasks
 	pmiSet  *resources.IDSet // the ranks of its slices, made once for its PMI parts (shared, read-only)
+	out     *jobOutput       // streamed output of a job nobody watches, for attach
+	note    string           // the note of the exception that canceled it (flux cancel -m)
 	urgency int              // Flux's 0 (held) to 31
 	deps    []Dependency     // unmet dependencies: the job waits outside the scheduler's queue
 }
@@ -131,6 +141,11 @@ func newJobManager(st *state) (*jobManager, error) {
 		outgoing: make(map[int]*outStart),
 
 		dependents: make(map[uint64][]uint64),
+
+		attachStreams: make(map[uint64][]waiter),
+		// A random generator id keeps two instances' ids apart; the
+		// timestamp keeps one instance's apart across restarts.
+		ids: jobid.NewGenerator(uint32(rand.Uint64()), nil),
 	}
 	if st.size == 1 {
 		s, err := sched.New(cfg.Resources, cfg.Sched)
@@ -194,7 +209,7 @@ func (jm *jobManager) openResults(from endpoint, m *overlay.Msg) {
 	w := &watcher{id: jm.nextW, req: m, from: from}
 	var wr WatchRequest
 	if len(m.Payload) > 0 && m.Decode(&wr) == nil {
-		w.starts = wr.Started
+		w.starts, w.keep = wr.Started, wr.Keep
 	}
 	if c, ok := from.(*client); ok {
 		w.c = c
@@ -268,7 +283,7 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 			reply.Errs[i] = err.Error()
 			continue
 		}
-		id := jm.nextID + 1
+		id := jm.ids.Next()
 		j := &job{id: id, spec: *spec, env: env, w: w, state: statePending, submit: now, urgency: sched.UrgencyDefault}
 		if u := spec.Urgency; u != nil {
 			if *u < 0 || *u > sched.UrgencyMax {
@@ -296,11 +311,13 @@ func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, e
 				continue
 			}
 		}
-		jm.nextID = id
 		if spec.Retry > 0 {
 			jm.counts.Retried++
 		}
 		jm.jobs[id] = j
+		if spec.Flags != "" && isWaitable(spec) {
+			jm.waitableSubmitted()
+		}
 		jm.transition(JobTransition{ID: id, State: "submitted"})
 		reply.IDs[i] = id
 		if len(j.deps) > 0 {
@@ -355,7 +372,7 @@ func (jm *jobManager) schedule() {
 			task += sl.Tasks
 			if sl.Rank == jm.st.rank {
 				j.parts[sl.Rank] = &part{acked: true}
-				jm.st.exec.start(p, mergeEnv(j.env.env, j.spec.Env))
+				jm.st.exec.start(p, j.env.env, j.spec.Env)
 				continue
 			}
 			j.parts[sl.Rank] = &part{}
@@ -390,10 +407,11 @@ func (jm *jobManager) partOf(j *job, si, firstTask int) *ExecPart {
 	sl := a.Slices[si]
 	p := &ExecPart{
 		Job: j.id, Argv: j.spec.Argv, Cwd: j.spec.Cwd, TimeLimit: j.spec.TimeLimit,
-		Output: j.spec.Output, LabelIO: j.spec.LabelIO, Stream: j.spec.Stream && j.w != nil,
+		Output: j.spec.Output, LabelIO: j.spec.LabelIO, Stream: j.spec.Stream,
 		Line: j.spec.Line, Cookie: j.spec.Cookie, JobSize: a.Tasks(), CoresPerTask: a.CoresPerTask,
 		Tasks: make([]ExecTask, sl.Tasks),
 		PMI:   j.spec.PMI == "on" || (j.spec.PMI != "off" && a.Tasks() > 1),
+		Error: j.spec.Error, Setopt: j.spec.Setopt,
 	}
 	if p.PMI {
 		perNode := make([]int, len(a.Slices))
@@ -492,7 +510,11 @@ func (jm *jobManager) execOutput(from endpoint, m *overlay.Msg) {
 // output passes a streamed line to the job's watcher.
 func (jm *jobManager) output(l *OutputLine) {
 	j := jm.jobs[l.ID]
-	if j == nil || j.w == nil || j.w.gone {
+	if j == nil {
+		return
+	}
+	if j.w == nil || j.w.gone {
+		jm.keepOutput(j, l) // for flux job attach
 		return
 	}
 	if j.w.c != nil {
@@ -583,6 +605,10 @@ func (jm *jobManager) complete(j *job) {
 			r.Err += ": " + a.Msg
 		}
 	}
+	if j.out != nil { // streamed with nobody watching: the result carries what was kept
+		r.Stdout, r.Stderr = append(r.Stdout, j.out.stdout...), append(r.Stderr, j.out.stderr...)
+		j.out = nil
+	}
 	if r.Start.IsZero() {
 		r.Start = j.start
 	}
@@ -644,6 +670,10 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 		jm.st.respond(wt.from, wt.m, r)
 	}
 	delete(jm.waiters, j.id)
+	jm.endAttachStreams(j.id, r)
+	if j.spec.Flags != "" && isWaitable(&j.spec) {
+		jm.waitableEnded(r)
+	}
 	jm.history.add(j)
 	if len(jm.dependents) > 0 {
 		jm.targetChanged(j.id, true)
@@ -665,10 +695,22 @@ func (jm *jobManager) cancel(from endpoint, m *overlay.Msg) {
 		}
 	}
 	for _, id := range ids {
+		if req.Signal != 0 { // flux job kill
+			if j := jm.jobs[id]; j != nil && j.state == stateRunning {
+				jm.signal(j, syscall.Signal(req.Signal))
+				reply.Canceled++
+			} else {
+				reply.Errs = append(reply.Errs, jobid.String(id)+": not running")
+			}
+			continue
+		}
+		if j := jm.jobs[id]; j != nil && req.Note != "" {
+			j.note = req.Note
+		}
 		if jm.cancelJob(id) {
 			reply.Canceled++
 		} else {
-			reply.Errs = append(reply.Errs, errorf("job %d is not pending or running", id).Error())
+			reply.Errs = append(reply.Errs, jobid.String(id)+": not pending or running")
 		}
 	}
 	jm.st.respond(from, m, &reply)
@@ -730,15 +772,26 @@ func (jm *jobManager) attach(from endpoint, m *overlay.Msg) {
 		jm.st.respondErr(from, m, syscall.EPROTO, "job.attach: "+err.Error())
 		return
 	}
-	if _, ok := jm.jobs[req.ID]; ok {
+	if j, ok := jm.jobs[req.ID]; ok {
+		if req.Stream && j.out != nil && len(j.out.lines) > 0 {
+			jm.sendLines(from, m, j.out.lines) // what it wrote so far
+		}
+		if req.Stream {
+			jm.attachStreams[req.ID] = append(jm.attachStreams[req.ID], waiter{from: from, m: m})
+			return
+		}
 		jm.waiters[req.ID] = append(jm.waiters[req.ID], waiter{from, m})
 		return
 	}
 	if j := jm.history.find(req.ID); j != nil {
+		if req.Stream {
+			jm.st.respond(from, m, &ResultBatch{Results: []JobResult{*j.result}})
+			return
+		}
 		jm.st.respond(from, m, j.result)
 		return
 	}
-	jm.st.respondErr(from, m, syscall.ENOENT, errorf("job %d is unknown (or left the history of the last %d jobs)", req.ID, jm.st.b.cfg.History).Error())
+	jm.st.respondErr(from, m, syscall.ENOENT, fmt.Sprintf("%s: no such job (or it left the history of the last %d jobs)", jobid.String(req.ID), jm.st.b.cfg.History))
 }
 
 func (jm *jobManager) resources(from endpoint, m *overlay.Msg) {
@@ -758,7 +811,7 @@ func (jm *jobManager) resources(from endpoint, m *overlay.Msg) {
 	}
 	sort.Ints(down)
 	jm.st.respond(from, m, &ResourceReply{All: all, Free: free, Down: down, Pending: s.Pending(), Running: s.Running(),
-		Status: jm.st.rankStatuses()})
+		Status: jm.st.rankStatuses(), Drained: jm.drainInfo()})
 }
 
 // dropWatcher forgets a results stream whose client went away, and cancels
@@ -776,13 +829,17 @@ func (jm *jobManager) dropWatcher(w *watcher) {
 	for id, j := range jm.jobs {
 		if j.w == w {
 			j.w = nil
-			jm.cancelJob(id)
+			if !w.keep {
+				jm.cancelJob(id)
+			}
 		}
 	}
 }
 
 // clientGone drops a local client's watchers and attach and queue waits.
 func (jm *jobManager) clientGone(c *client) {
+	jm.waitClientGone(c)
+	jm.attachClientGone(c)
 	jm.dropQueueWaiters(c)
 	for _, w := range jm.watchers {
 		if w.c == c {

@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/fluxtaskfarm/flux/overlay"
+	"github.com/fluxtaskfarm/flux/resources"
 )
 
 func (jm *jobManager) list(from endpoint, m *overlay.Msg) {
@@ -59,9 +60,34 @@ func (jm *jobManager) info(j *job) JobInfo {
 	case stateRunning, stateFinished:
 		in.Ranks, in.Cores = allocText(j.alloc)
 	}
+	in.TimeLimit, in.Argv, in.Cwd, in.Flags = j.spec.TimeLimit, j.spec.Argv, j.spec.Cwd, j.spec.Flags
+	in.Setopt, in.Output = j.spec.Setopt, j.spec.Output
+	if in.Ranks != "" {
+		in.Hosts = jm.hostsOf(j.alloc)
+	}
 	if r := j.result; r != nil {
 		in.End, in.Status, in.Canceled = r.End, r.Status, r.Canceled
+		in.Note, in.TimedOut, in.Signal = r.Err, r.TimedOut, r.Signal
+		if in.Note == "" {
+			in.Note = j.note
+		}
 		in.State = r.FinalState()
 	}
 	return in
+}
+
+// hostsOf names the hosts of an allocation's ranks, comma-separated.
+func (jm *jobManager) hostsOf(a resources.Alloc) string {
+	hosts := make([]byte, 0, 16*len(a.Slices))
+	for i, sl := range a.Slices {
+		if i > 0 {
+			hosts = append(hosts, ',')
+		}
+		h := jm.online[sl.Rank].Host
+		if jm.st.size == 1 || h == "" {
+			h = jm.st.host
+		}
+		hosts = append(hosts, h...)
+	}
+	return string(hosts)
 }

@@ -109,6 +109,8 @@ func newState(b *Broker) (*state, error) {
 		topicExecKill:   st.exec.killRequest,
 		topicPMIReduce:  st.pmi.request,
 		topicShutdown:   st.shutdownRequest,
+		TopicAttrs:      st.attrs,
+		TopicDmesg:      st.dmesg,
 	}
 	if st.rank == 0 {
 		jm, err := newJobManager(st)
@@ -124,6 +126,8 @@ func newState(b *Broker) (*state, error) {
 			TopicCancel:     jm.cancel,
 			TopicAttach:     jm.attach,
 			TopicResources:  jm.resources,
+			TopicDrain:      jm.drain,
+			TopicWait:       jm.waitRequest,
 			TopicEventPub:   st.ev.publishRequest,
 			topicHello:      jm.hello,
 			topicLost:       jm.lostNotice,

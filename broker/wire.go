@@ -42,6 +42,8 @@ type ExecPart struct {
 	CoresPerTask int           `msgpack:"cpt"`
 	PMI          bool          `msgpack:"pmi,omitempty"`     // serve PMI-1 to the tasks
 	Mapping      string        `msgpack:"mapping,omitempty"` // PMI_process_mapping of the whole job
+	Error        string        `msgpack:"error,omitempty"`   // stderr's file template (File mode)
+	Setopt       []string      `msgpack:"setopt,omitempty"`  // shell options KEY=VALUE
 	// PMIRanks are the brokers holding parts of the job, with PMI: the
 	// shape of its key exchange (pmireduce.go). A pointer, because msgpack's
 	// omitempty sees an IDSet (no exported fields) as empty.

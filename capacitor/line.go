@@ -23,8 +23,12 @@ type Line struct {
 	Cwd       string
 	Env       []string // defaults first, then per-line --env (later wins for the same key); read-only, may share the defaults' array
 	Output    string
+	Error     string // --error: stderr's own file template
+	Input     string // --input: the tasks' standard input (JobArgv puts a shell in front)
 	LabelIO   bool
-	PMI       string // -o pmi=off|on: "" serves PMI-1 to jobs of several tasks
+	Name      string   // --job-name
+	Setopt    []string // -o KEY=VALUE shell options (checked), defaults first
+	PMI       string   // -o pmi=off|on: "" serves PMI-1 to jobs of several tasks
 	Argv      []string
 	Shell     bool   // Argv is ["/bin/sh","-c",Command]
 	Command   string // the command part as written (for display)
@@ -34,6 +38,15 @@ type Line struct {
 	// earlier lines (afterok:line:12; Line is then the line's Seq, and the
 	// capacitor holds the line until it can judge them).
 	Deps []broker.Dependency
+}
+
+// JobArgv is what the job runs: Argv, behind a shell that opens --input
+// (the launcher gives tasks /dev/null) when the line has one.
+func (l *Line) JobArgv() []string {
+	if l.Input == "" {
+		return l.Argv
+	}
+	return append([]string{shellPath, "-c", `exec "$@" < "$0"`, l.Input}, l.Argv...)
 }
 
 // LineError reports a line that cannot run, with its line number.

@@ -74,8 +74,7 @@ func TestParseLineOptions(t *testing.T) {
 		{"--env HOME env", with(wantDirect("env", "env"), func(w *lineWant) { w.env = []string{"D=0", "HOME=/home/u"} })},
 		{"--env A=1 --env A=2 env", with(wantDirect("env", "env"), func(w *lineWant) { w.env = []string{"D=0", "A=2"} })},
 		{"--env 'A=x y' env", with(wantDirect("env", "env"), func(w *lineWant) { w.env = []string{"D=0", "A=x y"} })},
-		{"-o out.txt hostname", with(wantDirect("hostname", "hostname"), func(w *lineWant) { w.output = "out.txt" })},
-		{"-oout.txt hostname", with(wantDirect("hostname", "hostname"), func(w *lineWant) { w.output = "out.txt" })},
+		{"-l hostname", with(wantDirect("hostname", "hostname"), func(w *lineWant) { w.labelIO = true })},
 		{"--output=o.log hostname", with(wantDirect("hostname", "hostname"), func(w *lineWant) { w.output = "o.log" })},
 		{"--output o.log hostname", with(wantDirect("hostname", "hostname"), func(w *lineWant) { w.output = "o.log" })},
 		{"--label-io hostname", with(wantDirect("hostname", "hostname"), func(w *lineWant) { w.labelIO = true })},
@@ -84,7 +83,7 @@ func TestParseLineOptions(t *testing.T) {
 		{"-n1 tar -cf a.tgz a", wantDirect("tar -cf a.tgz a", "tar", "-cf", "a.tgz", "a")},
 		{"  -n1\ttrue  \r\n", wantDirect("true", "true")},
 		{"-n1 - x", wantDirect("- x", "-", "x")},
-		{"-n 2 -c 2 -g 1 -t 1h --cwd /w --env A=1 -o log --label-io -- run it", lineWant{
+		{"-n 2 -c 2 -g 1 -t 1h --cwd /w --env A=1 --output log --label-io -- run it", lineWant{
 			req: resources.Request{Tasks: 2, CoresPerTask: 2, GPUsPerTask: 1}, limit: time.Hour, cwd: "/w",
 			env: []string{"D=0", "A=1"}, output: "log", labelIO: true, argv: []string{"run", "it"}, command: "run it"}},
 	}
@@ -182,9 +181,19 @@ func TestParseLineSkip(t *testing.T) {
 
 func TestParseLineErrors(t *testing.T) {
 	tests := []struct{ line, msg string }{
-		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env -o --label-io --urgency --dependency --retries; put -- before a command that starts with -"},
+		{"-x a", "unknown option -x; options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error --input -l --job-name --urgency --dependency --retries; put -- before a command that starts with -"},
 		{"--frobnicate a", "unknown option --frobnicate;"},
-		{"-l a", "unknown option -l;"},
+		{"-lx a", "-l takes no value"},
+		{"-o out.txt a", "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"},
+		{"-oout.txt a", "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"},
+		{"-o bogus=1 a", "-o bogus=1: unknown shell option \"bogus\"; known: cpu-affinity, exit-timeout, gpu-affinity, output.limit, pmi"},
+		{"-o cpu-affinity=maybe a", "-o cpu-affinity=maybe: cpu-affinity takes off, on, per-task, not \"maybe\""},
+		{"-o exit-timeout=x a", "-o exit-timeout=x: exit-timeout takes a duration"},
+		{"-o output.limit=1Q a", "-o output.limit=1Q: output.limit takes a size"},
+		{"--error e.txt a", "--error e.txt needs --output FILE too"},
+		{"--job-name= a", "--job-name needs a name"},
+		{"--env-remove= a", "--env-remove needs a pattern"},
+		{"--env=- a", "--env -: needs a pattern"},
 		{"-n", "-n needs a value, as in -n 4"},
 		{"--ntasks", "--ntasks needs a value"},
 		{"-t", "-t needs a value, as in -t 30m"},
@@ -217,7 +226,8 @@ func TestParseLineErrors(t *testing.T) {
 		{"--env =1 a", "--env needs a variable name, as in --env NAME=VALUE or --env NAME"},
 		{"--env= a", "--env needs a variable name"},
 		{"--cwd= a", "--cwd needs a directory"},
-		{"-o '' a", "-o needs a file name"},
+		{"--output '' a", "--output needs a file name"},
+		{"-o '' a", "-o takes KEY=VALUE"},
 		{"--label-io=yes a", "--label-io takes no value"},
 		{"-n $N a", "-n $N: options and their values must be plain words"},
 		{"--cwd ~/x a", "--cwd ~/x: options and their values must be plain words"},
@@ -263,7 +273,7 @@ func TestParseLineDefaults(t *testing.T) {
 		t.Errorf("Env shares spare capacity with the defaults: len %d cap %d", len(l.Env), cap(l.Env))
 	}
 
-	l, _, err = ParseLine(1, "-n 4 -c 1 -g 2 -t 10s --cwd /l --env B=9 -o l.out y", def, nil)
+	l, _, err = ParseLine(1, "-n 4 -c 1 -g 2 -t 10s --cwd /l --env B=9 --output l.out y", def, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +355,7 @@ func errString(err error) string {
 func FuzzParseLine(f *testing.F) {
 	for _, s := range []string{
 		"-n1 tar -cf a.tgz a", "-n32 make -j 32", "-N4 my_mpi_app", "echo \"a b\"", "echo a | wc -l", "ls *.txt",
-		"FOO=1 env", "cd /tmp && ls", "sleep 1 # comment", "-t 1.5h --cwd /x --env A=1 -o f --label-io -- x",
+		"FOO=1 env", "cd /tmp && ls", "sleep 1 # comment", "-t 1.5h --cwd /x --env A=1 --output f --label-io -- x", "-o pmi=off --input in -l --job-name j --error e x",
 		"-n $N x", "echo 'x", "-n1 for f in *; do echo $f; done", "# c", "", "-n 2 -N 3 x", "--env HOME x",
 		"-n1 >out echo hi", "echo $'a'", "a\\ b", "-n1 (", "x <<EOF", "-c\t2 y",
 		"--urgency=hold x", "--urgency 31 --dependency=afterok:line:1 x", "--dependency afterany:7 x", "--dependency=after:line:9 x",
@@ -423,7 +433,7 @@ func BenchmarkParseLine(b *testing.B) {
 
 // -o takes a template with braces; they are ours, not the shell's.
 func TestOutputTemplateOption(t *testing.T) {
-	for _, text := range []string{"-o out.{{line}}.txt echo hi", "--output=x.{{id}}.{{task.id}} echo hi", "-o 'q.{{id}}' echo hi"} {
+	for _, text := range []string{"--output out.{{line}}.txt echo hi", "--output=x.{{id}}.{{task.id}} echo hi", "--output 'q.{{id}}' echo hi"} {
 		l, _, err := ParseLine(1, text, Defaults{}, nil)
 		if err != nil {
 			t.Fatalf("%q: %v", text, err)

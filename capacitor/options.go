@@ -19,15 +19,22 @@ type Defaults struct {
 	Cwd       string
 	Env       []string // "K=V"
 	Output    string
+	Error     string // stderr file template ("" = with stdout)
 	LabelIO   bool
 	Retries   int                 // a failed line runs again up to this many times
+	Name      string              // --job-name
+	Shell     []string            // -o KEY=VALUE shell options, checked by CheckShellOption
 	Urgency   *int                // --urgency; nil: Flux's default, 16
 	Deps      []broker.Dependency // --dependency on job ids (not lines), for every line
 }
 
 // optionsHelp is the one list of per-line options, quoted in every message
 // about an option the parser does not know.
-const optionsHelp = "options are -n -N -c -g -t --cwd --env -o --label-io --urgency --dependency --retries; put -- before a command that starts with -"
+const optionsHelp = "options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error --input -l --job-name " +
+	"--urgency --dependency --retries; put -- before a command that starts with -"
+
+// msgOutputFile is the answer to a line's -o FILE: -o is Flux's --setopt.
+const msgOutputFile = "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"
 
 // optKind names one per-line option, whatever spelling the user chose.
 type optKind uint8
@@ -43,6 +50,11 @@ const (
 	optOutput
 	optLabelIO
 	optRetries
+	optSetopt
+	optError
+	optJobName
+	optEnvRemove
+	optInput
 	optUrgency
 	optDependency
 )
@@ -64,16 +76,22 @@ var (
 	specTime    = &optSpec{kind: optTime, short: "-t", example: "30m"}
 	specCwd     = &optSpec{kind: optCwd, short: "--cwd", example: "DIR"}
 	specEnv     = &optSpec{kind: optEnv, short: "--env", example: "NAME=VALUE"}
-	specOutput  = &optSpec{kind: optOutput, short: "-o", example: "FILE"}
+	specOutput  = &optSpec{kind: optOutput, short: "--output", example: "FILE"}
 	specLabelIO = &optSpec{kind: optLabelIO, short: "--label-io", noValue: true}
 	specRetries = &optSpec{kind: optRetries, short: "--retries", example: "3"}
+	specSetopt  = &optSpec{kind: optSetopt, short: "-o", example: "KEY=VALUE"}
+	specError   = &optSpec{kind: optError, short: "--error", example: "FILE"}
+	specJobName = &optSpec{kind: optJobName, short: "--job-name", example: "NAME"}
+	specEnvRm   = &optSpec{kind: optEnvRemove, short: "--env-remove", example: "PATTERN"}
+	specInput   = &optSpec{kind: optInput, short: "--input", example: "FILE"}
 	specUrgency = &optSpec{kind: optUrgency, short: "--urgency", example: "16"}
 	specDep     = &optSpec{kind: optDependency, short: "--dependency", example: "afterok:line:12"}
 )
 
 // shortOpts is indexed by the letter after a single dash.
 var shortOpts = [128]*optSpec{
-	'n': specTasks, 'N': specNodes, 'c': specCores, 'g': specGPUs, 't': specTime, 'o': specOutput,
+	'n': specTasks, 'N': specNodes, 'c': specCores, 'g': specGPUs, 't': specTime, 'o': specSetopt,
+	'l': specLabelIO,
 }
 
 var longOpts = map[string]*optSpec{
@@ -87,6 +105,11 @@ var longOpts = map[string]*optSpec{
 	"output":         specOutput,
 	"label-io":       specLabelIO,
 	"retries":        specRetries,
+	"setopt":         specSetopt,
+	"error":          specError,
+	"job-name":       specJobName,
+	"env-remove":     specEnvRm,
+	"input":          specInput,
 	"urgency":        specUrgency,
 	"dependency":     specDep,
 }
@@ -101,7 +124,10 @@ type lineOpts struct {
 	hasCwd     bool
 	output     string
 	hasOutput  bool
-	pmi        string
+	errorFile  string
+	input      string
+	name       string
+	shell      []string
 	labelIO    bool
 	env        []string
 	urgency    int
@@ -166,6 +192,12 @@ func (o *lineOpts) step(w string) (wordResult, string) {
 		}
 		return wordOption, "unknown option " + shown + "; " + optionsHelp
 	}
+	if spec.noValue {
+		if len(w) > 2 {
+			return wordOption, w[:2] + " takes no value; write it alone, as in " + w[:2] + " CMD"
+		}
+		return wordOption, o.apply(spec, w, "")
+	}
 	if len(w) == 2 {
 		o.pending, o.pendingName = spec, w
 		return wordOption, ""
@@ -212,23 +244,48 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 			return name + " needs a directory, as in " + name + " DIR"
 		}
 		o.cwd, o.hasCwd = val, true
-	case optOutput:
+	case optOutput, optError:
 		if val == "" {
 			return name + " needs a file name, as in " + name + " FILE"
 		}
-		// -o also sets job shell options, as Flux's -o KEY=VALUE does;
-		// pmi is the one known here (a file name "pmi=off" needs --output).
-		if k, v, ok := strings.Cut(val, "="); ok && k == "pmi" && name != "--output" {
-			switch v {
-			case "off", "on", "simple":
-				o.pmi = v
-				return ""
-			}
-			return name + " " + val + ": pmi takes off, on or simple"
+		if spec.kind == optError {
+			o.errorFile = val
+		} else {
+			o.output, o.hasOutput = val, true
 		}
-		o.output, o.hasOutput = val, true
+	case optSetopt:
+		if !strings.Contains(val, "=") {
+			return msgOutputFile
+		}
+		kv, msg := CheckShellOption(val)
+		if msg != "" {
+			return name + " " + val + ": " + msg
+		}
+		o.shell = append(o.shell, kv)
+	case optInput:
+		if val == "" {
+			return name + " needs a file name, as in " + name + " FILE"
+		}
+		o.input = val
+	case optJobName:
+		if val == "" {
+			return name + " needs a name, as in " + name + " NAME"
+		}
+		o.name = val
+	case optEnvRemove:
+		if val == "" {
+			return name + " needs a pattern, as in " + name + " 'SLURM_*'"
+		}
+		o.env = append(o.env, "-"+val)
 	case optEnv:
 		k, _, hasVal := strings.Cut(val, "=")
+		if strings.HasPrefix(k, "-") && !hasVal { // --env=-PATTERN removes, as in Flux
+			if len(k) == 1 {
+				return name + " -: needs a pattern after the -, as in --env=-SLURM_*"
+			}
+			o.env = append(o.env, val)
+			break
+		}
 		if k == "" {
 			return name + " needs a variable name, as in --env NAME=VALUE or --env NAME"
 		}
@@ -330,11 +387,21 @@ func (o *lineOpts) finish(def *Defaults, l *Line) string {
 	if o.hasOutput {
 		l.Output = o.output
 	}
-	l.LabelIO = def.LabelIO || o.labelIO
-	l.PMI = o.pmi
-	if l.PMI == "simple" {
-		l.PMI = "on"
+	l.Error = def.Error
+	if o.errorFile != "" {
+		l.Error = o.errorFile
 	}
+	if l.Error != "" && l.Output == "" {
+		return "--error " + l.Error + " needs --output FILE too (output that is not written to a file is captured whole)"
+	}
+	l.Name = def.Name
+	if o.name != "" {
+		l.Name = o.name
+	}
+	l.LabelIO = def.LabelIO || o.labelIO
+	l.Input = o.input
+	l.Setopt = mergeShell(def.Shell, o.shell)
+	l.PMI = ShellValue(l.Setopt, "pmi")
 	l.Env = mergeEnv(def.Env, o.env)
 	l.Retries = def.Retries
 	if o.hasRetries {

@@ -43,7 +43,13 @@ func TestOptionSpellings(t *testing.T) {
 		{"-t3", "-t 3", "--time-limit=3", "--time-limit 3", "-t 3m", "-t 180s"},
 		{"--cwd=/x", "--cwd /x"},
 		{"--env=A=1", "--env A=1"},
-		{"-ox", "-o x", "--output=x", "--output x"},
+		{"--output=x", "--output x"},
+		{"-opmi=off", "-o pmi=off", "--setopt=pmi=off", "--setopt pmi=off"},
+		{"-l", "--label-io"},
+		{"--error=e --output=x", "--error e --output x"},
+		{"--job-name=j", "--job-name j"},
+		{"--input=in.txt", "--input in.txt"},
+		{"--env-remove='X*'", "--env-remove 'X*'", "--env='-X*'"},
 	}
 	for _, g := range groups {
 		var first Line
@@ -83,9 +89,11 @@ func TestPMIOption(t *testing.T) {
 	for _, tc := range []struct{ text, pmi, output, err string }{
 		{"-o pmi=off -n2 ./a", "off", "", ""},
 		{"-opmi=simple -n2 ./a", "on", "", ""},
-		{"-o pmi=bogus ./a", "", "", "pmi takes off, on or simple"},
+		{"-o pmi=bogus ./a", "", "", "pmi takes off, simple or on"},
+		{"-o pmi=simple,pmix ./a", "on", "", ""},
+		{"-o pmi=pmix ./a", "", "", "a list must name simple"},
 		{"--output=pmi=off ./a", "", "pmi=off", ""},
-		{"-o out.txt ./a", "", "out.txt", ""},
+		{"-o out.txt ./a", "", "", "line 1: -o takes KEY=VALUE (a shell option); for an output file use --output FILE"},
 	} {
 		l, _, err := ParseLine(1, tc.text, Defaults{}, nil)
 		if tc.err != "" {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/broker"
@@ -376,9 +378,10 @@ func (r *runner) pump() {
 func (r *runner) spec(p *pending) broker.Jobspec {
 	l := &p.it.line
 	s := broker.Jobspec{
-		Cookie: uint64(l.Seq), Req: l.Req, Argv: l.Argv, Env: l.Env, Cwd: l.Cwd,
-		TimeLimit: l.TimeLimit, Output: l.Output, LabelIO: l.LabelIO, PMI: l.PMI,
-		Stream: r.cfg.LineBuffer, Line: l.Seq, Name: l.Command, Urgency: l.Urgency, Retry: p.tries,
+		Cookie: uint64(l.Seq), Req: l.Req, Argv: l.JobArgv(), Env: l.Env, Cwd: l.Cwd,
+		TimeLimit: l.TimeLimit, Output: withName(l.Output, l), LabelIO: l.LabelIO, PMI: l.PMI,
+		Stream: r.cfg.LineBuffer, Line: l.Seq, Name: lineName(l), Urgency: l.Urgency, Retry: p.tries,
+		Error: withName(l.Error, l), Setopt: l.Setopt,
 	}
 	for _, d := range l.Deps {
 		if d.Line == 0 {
@@ -631,3 +634,26 @@ func (r *runner) lost(err error) {
 // UsageError marks err as a usage error (errors.Is(err, ErrUsage)), for
 // callers that find one before any line runs.
 func UsageError(err error) error { return &usageError{err.Error()} }
+
+// lineName is what flux jobs shows for a line: its --job-name, else the
+// command as written.
+func lineName(l *Line) string {
+	if l.Name != "" {
+		return l.Name
+	}
+	return l.Command
+}
+
+// withName fills in {{name}} of a file template (the instance knows ids,
+// lines and tasks, not names).
+func withName(tmpl string, l *Line) string {
+	if !strings.Contains(tmpl, "{{name}}") {
+		return tmpl
+	}
+	name := l.Name
+	if name == "" {
+		first, _, _ := strings.Cut(l.Command, " ")
+		name = filepath.Base(first) // Flux's default job name: the command's first word
+	}
+	return strings.ReplaceAll(tmpl, "{{name}}", name)
+}

@@ -1,6 +1,7 @@
 package capacitor
 
 import (
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"strings"
 	"testing"
 
@@ -23,9 +24,9 @@ func TestUrgencyAndDependencyOptions(t *testing.T) {
 		{5, "true", Defaults{}, nil, "", ""},
 		{5, "--urgency 16 true", Defaults{}, &sixteen, "", ""},
 		{5, "--urgency=hold true", Defaults{}, new(int), "", ""},
-		{5, "--urgency=expedite true", def, func() *int { u := 31; return &u }(), "afterany:7", ""},
-		{5, "true", def, &three, "afterany:7", ""},
-		{5, "--dependency=afterok:line:4 --dependency after:12 true", def, &three, "afterany:7 afterok:line:4 after:12", ""},
+		{5, "--urgency=expedite true", def, func() *int { u := 31; return &u }(), "afterany:" + jobid.String(7), ""},
+		{5, "true", def, &three, "afterany:" + jobid.String(7), ""},
+		{5, "--dependency=afterok:line:4 --dependency after:12 true", def, &three, "afterany:" + jobid.String(7) + " afterok:line:4 after:" + jobid.String(12), ""},
 		{5, "--dependency afternotok:line:1 -n2 true", Defaults{}, nil, "afternotok:line:1", ""},
 		{5, "--urgency 32 true", Defaults{}, nil, "", `--urgency "32": want 0 (hold) to 31`},
 		{5, "--urgency=-1 true", Defaults{}, nil, "", `--urgency "-1"`},

@@ -39,10 +39,11 @@ func App() *cli.App {
 		Description: "Commands are also reachable as flux-<command> (a symlink to this binary), " +
 			"e.g. flux-capacitor. Inside an instance, FLUX_URI names it; without one, flux-capacitor starts its own " +
 			"on the local cores.",
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			startCommand(),
 			capacitorCommand(),
 			submitCommand(),
+			bulksubmitCommand(),
 			runCommand(),
 			jobsCommand(),
 			cancelCommand(),
@@ -62,9 +63,12 @@ func App() *cli.App {
 			pythonCommand(),
 			envCommand(),
 			reportCommand(),
-		},
+		}, instanceInfoCommands()...),
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
+		CommandNotFound: commandNotFound,
+		// --env A=1,2 and -o pmi=simple,pmix keep their commas, as in Flux.
+		DisableSliceFlagSeparator: true,
 	}
 }
 
@@ -110,6 +114,10 @@ var valueFlags = map[string]bool{
 	"ntasks": true, "nodes": true, "cores-per-task": true, "gpus-per-task": true, "time-limit": true,
 	"output": true, "cwd": true, "env": true, "command_file": true, "command-file": true,
 	"joblog": true, "config": true, "stats": true, "simulate": true, "retries": true, "end": true, "walltime-margin": true, "test-size": true, "window": true, "kill-grace": true, "sched": true, "setattr": true,
+	"setopt": true, "error": true, "job-name": true, "input": true, "flags": true, "env-remove": true, "env-file": true,
+	"cc": true, "bcc": true, "define": true, "filter": true, "format": true, "count": true, "since": true, "name": true,
+	"signal": true, "s": true, "type": true, "message": true, "m": true, "severity": true, "to": true,
+	"urgency": true, "dependency": true, "exception-exit-code": true, "e": true,
 }
 
 // normalizeShortFlags rewrites Flux's attached short options (-n4, -t30s)
@@ -125,6 +133,12 @@ func normalizeShortFlags(args []string) []string {
 		}
 		i++
 	}
+	// Letters that take no value in this command though they do elsewhere
+	// (flux jobs -n is --no-header, not --ntasks).
+	noValue := map[string]bool{}
+	if i > 1 && out[i-1] == "jobs" {
+		noValue["n"] = true
+	}
 	for ; i < len(out); i++ {
 		a := out[i]
 		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
@@ -134,12 +148,12 @@ func normalizeShortFlags(args []string) []string {
 			out[i] = "-S=" + a[2:]
 			continue
 		}
-		if len(a) > 2 && a[1] != '-' && !strings.Contains(a, "=") && valueFlags[a[1:2]] {
+		if len(a) > 2 && a[1] != '-' && a[2] != '=' && valueFlags[a[1:2]] && !noValue[a[1:2]] {
 			out[i] = a[:2] + "=" + a[2:]
 			continue
 		}
 		name := strings.TrimLeft(a, "-")
-		if !strings.Contains(name, "=") && valueFlags[name] {
+		if !strings.Contains(name, "=") && valueFlags[name] && !noValue[name] {
 			i++ // skip the value
 		}
 	}
@@ -149,7 +163,9 @@ func normalizeShortFlags(args []string) []string {
 func isCommand(s string) bool {
 	switch s {
 	case "start", "capacitor", "submit", "run", "jobs", "cancel", "resource", "list", "broker", "keygen",
-		"ping", "event", "pub", "sub", "module", "load", "remove", "sched-sim", "rpc", "hierarchy", "job", "attach":
+		"ping", "event", "pub", "sub", "module", "load", "remove", "sched-sim", "rpc", "hierarchy", "job", "attach",
+		"bulksubmit", "status", "wait", "info", "eventlog", "last", "kill", "raise", "id", "urgency",
+		"drain", "undrain", "uptime", "dmesg", "overlay", "getattr", "lsattr":
 		return true
 	}
 	return false

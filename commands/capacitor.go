@@ -54,8 +54,11 @@ func capacitorCommand() *cli.Command {
     -n2 -c2 -t 10m make -j 4
     ./simulate --seed 7 > out.7
 Per-line options: -n tasks, -N nodes, -c cores per task, -g GPUs per task, -t time limit (30s, 2m, 1h,
-or minutes), --cwd DIR, --env K=V, -o FILE, --label-io, --urgency N, --dependency TYPE:ID, --retries N;
-everything after the first non-option word (or after --) is the command. A command with shell syntax (pipes,
+or minutes), --cwd DIR, --env K=V (or -PATTERN to remove), --env-remove PATTERN, -o KEY=VALUE (a shell
+option, as in flux submit: pmi, cpu-affinity, gpu-affinity, exit-timeout, output.limit), --output FILE,
+--error FILE, --input FILE, -l/--label-io, --job-name NAME, --urgency N, --dependency TYPE:ID, --retries N;
+everything
+after the first non-option word (or after --) is the command. A command with shell syntax (pipes,
 redirects, $, globs) runs under /bin/sh -c, any other is executed directly. Blank lines and # comments
 are skipped. The options of flux-capacitor itself are the defaults for every line.
 

@@ -1,19 +1,23 @@
 package commands
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/fluxtaskfarm/flux/broker"
 	"github.com/fluxtaskfarm/flux/capacitor"
 	"github.com/fluxtaskfarm/flux/resources"
 	"github.com/fluxtaskfarm/flux/sched"
 	"github.com/urfave/cli/v2"
 )
 
-// jobFlags are the per-job options shared by submit, run and capacitor (for
-// the capacitor they are the defaults of every line).
+// jobFlags are the per-job options shared by submit, run, bulksubmit and
+// capacitor (for the capacitor they are the defaults of every line). They
+// mean what flux-submit(1) says. To add an option: a flag here, a line in
+// jobDefaults, and (for command-file lines) an entry in capacitor/options.go.
 func jobFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "ntasks", Aliases: []string{"n"}, DefaultText: "1, or one per node with -N", Usage: "number of tasks"},
@@ -21,23 +25,37 @@ func jobFlags() []cli.Flag {
 		&cli.IntFlag{Name: "cores-per-task", Aliases: []string{"c"}, DefaultText: "1", Usage: "cores per task; sets OMP_NUM_THREADS"},
 		&cli.IntFlag{Name: "gpus-per-task", Aliases: []string{"g"}, DefaultText: "none", Usage: "GPUs per task; sets CUDA_VISIBLE_DEVICES"},
 		&cli.StringFlag{Name: "time-limit", Aliases: []string{"t"}, Usage: "time limit: 30s, 2m, 1h, or a number of minutes; SIGTERM at the limit, SIGKILL after a grace period"},
-		&cli.StringFlag{Name: "cwd", Usage: "working directory of the tasks"},
-		&cli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE to set, or KEY to copy from this environment (repeatable)"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the tasks' stdout and stderr to this file; {{id}} job id, {{line}} line number, {{task.id}} task rank"},
+		&cli.StringFlag{Name: "cwd", Usage: "working directory of the tasks", DefaultText: "the current directory (for flux-capacitor: the instance's)"},
+		&cli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE to set, KEY to copy from this environment, -PATTERN to remove (repeatable)"},
+		&cli.StringSliceFlag{Name: "env-remove", Usage: "remove the variables matching the glob PATTERN from the job's environment (repeatable)"},
+		&cli.StringSliceFlag{Name: "env-file", Usage: "read --env rules from FILE, one a line (repeatable)"},
+		&cli.StringSliceFlag{Name: "setopt", Aliases: []string{"o"}, Usage: "shell option KEY=VALUE (repeatable): " +
+			"pmi=off|simple, cpu-affinity=off|on|per-task, gpu-affinity=off|on|per-task, exit-timeout=DURATION|none (per node), output.limit=SIZE. " +
+			"Unlike Flux, an unknown key is an error (we have no shell plugins to pass it to)"},
+		&cli.StringFlag{Name: "output", Usage: "write the tasks' stdout (and stderr, without --error) to this file; " +
+			"{{id}} job id (f58; {{id.dec}} {{id.hex}}), {{name}}, {{cc}}, {{line}} line number, {{task.id}} task rank"},
+		&cli.StringFlag{Name: "error", Usage: "write the tasks' stderr to this file (same templates; needs --output)"},
+		&cli.StringFlag{Name: "job-name", Usage: "the job's name in flux jobs (default: the command's first word)"},
 		&cli.StringFlag{Name: "urgency", Usage: "0 to 31, or hold (0: the job waits until flux job urgency raises it), default (16), expedite (31); the queue is ordered by urgency, then submit time"},
 		&cli.StringSliceFlag{Name: "dependency", Usage: "TYPE:ID (repeatable): start only after job ID started (after), ended (afterany), succeeded (afterok) " +
 			"or failed (afternotok); a job whose dependency can no longer be met ends without running. In a command file, TYPE:line:N names an earlier line"},
 	}
 }
 
-// labelIOFlag is submit's and run's --label-io: label output with the task
-// rank. (flux-capacitor's --label-io labels with the input line number.)
-func labelIOFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "label-io", Usage: "prefix each output line with the task rank"}
+// submitFlags are the options of the commands that submit jobs one by one
+// (submit, run, bulksubmit): the job flags and a few that only they have.
+func submitFlags() []cli.Flag {
+	return append(jobFlags(),
+		&cli.BoolFlag{Name: "label-io", Aliases: []string{"l"}, Usage: "prefix each output line with the task rank"},
+		&cli.StringFlag{Name: "input", Usage: "the tasks' standard input comes from FILE (default: none)"},
+		&cli.StringFlag{Name: "flags", Usage: "job flags, comma-separated: waitable (flux job wait may collect it)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the jobspec as JSON instead of submitting"},
+	)
 }
 
 // jobDefaults reads the job flags; a bad value is a usage error (exit 2).
 func jobDefaults(c *cli.Context) (capacitor.Defaults, error) {
+	name := c.Command.Name
 	d := capacitor.Defaults{
 		Req: resources.Request{
 			Nodes: c.Int("nodes"), Tasks: c.Int("ntasks"),
@@ -45,22 +63,24 @@ func jobDefaults(c *cli.Context) (capacitor.Defaults, error) {
 		},
 		Cwd:    c.String("cwd"),
 		Output: c.String("output"),
+		Error:  c.String("error"),
+		Name:   c.String("job-name"),
 	}
-	if c.Command.Name != "capacitor" {
+	if c.Command.Name != "capacitor" && c.Command.Name != "hierarchy" {
 		d.LabelIO = c.Bool("label-io")
 	}
 	for flag, v := range map[string]int{"-n": d.Req.Tasks, "-N": d.Req.Nodes, "-c": d.Req.CoresPerTask} {
 		if c.IsSet(longName(flag)) && v < 1 {
-			return d, exitf(2, "flux %s: %s %d: the count must be at least 1", c.Command.Name, flag, v)
+			return d, exitf(2, "flux %s: %s %d: the count must be at least 1", name, flag, v)
 		}
 	}
 	if d.Req.GPUsPerTask < 0 {
-		return d, exitf(2, "flux %s: -g %d: the GPU count cannot be negative", c.Command.Name, d.Req.GPUsPerTask)
+		return d, exitf(2, "flux %s: -g %d: the GPU count cannot be negative", name, d.Req.GPUsPerTask)
 	}
 	if t := c.String("time-limit"); t != "" {
 		dur, err := capacitor.ParseDuration(t)
 		if err != nil {
-			return d, exitf(2, "flux %s: -t %s: %v", c.Command.Name, t, err)
+			return d, exitf(2, "flux %s: -t %s: %v", name, t, err)
 		}
 		d.TimeLimit = dur
 	}
@@ -81,17 +101,143 @@ func jobDefaults(c *cli.Context) (capacitor.Defaults, error) {
 		}
 		d.Deps = append(d.Deps, dep)
 	}
-	for _, e := range c.StringSlice("env") {
-		name, _, hasValue := strings.Cut(e, "=")
-		if name == "" {
-			return d, exitf(2, "flux %s: --env %q: no variable name; use --env KEY=VALUE or --env KEY", c.Command.Name, e)
+	if d.Error != "" && d.Output == "" {
+		return d, exitf(2, "flux %s: --error %s needs --output FILE too (output that is not written to a file is kept whole)", name, d.Error)
+	}
+	for _, kv := range c.StringSlice("setopt") {
+		if !strings.Contains(kv, "=") {
+			return d, exitf(2, "flux %s: -o %s: -o takes KEY=VALUE (a shell option); for an output file use --output FILE", name, kv)
 		}
-		if !hasValue {
-			e = name + "=" + os.Getenv(name)
+		norm, msg := capacitor.CheckShellOption(kv)
+		if msg != "" {
+			return d, exitf(2, "flux %s: -o %s: %s", name, kv, msg)
+		}
+		d.Shell = append(d.Shell, norm)
+	}
+	// Environment rules in Flux's order: files, then --env, then removals.
+	var rules []string
+	for _, f := range c.StringSlice("env-file") {
+		r, err := readEnvFile(f)
+		if err != nil {
+			return d, exitf(2, "flux %s: --env-file %s: %v", name, f, err)
+		}
+		rules = append(rules, r...)
+	}
+	rules = append(rules, c.StringSlice("env")...)
+	for _, p := range c.StringSlice("env-remove") {
+		rules = append(rules, "-"+p)
+	}
+	for _, e := range rules {
+		k, _, hasValue := strings.Cut(e, "=")
+		switch {
+		case strings.HasPrefix(k, "-") && !hasValue:
+			if len(k) == 1 {
+				return d, exitf(2, "flux %s: --env -: give a pattern after the -, as in --env=-SLURM_*", name)
+			}
+		case k == "":
+			return d, exitf(2, "flux %s: --env %q: no variable name; use --env KEY=VALUE or --env KEY", name, e)
+		case !hasValue:
+			e = k + "=" + os.Getenv(k)
 		}
 		d.Env = append(d.Env, e)
 	}
 	return d, nil
+}
+
+// readEnvFile reads --env rules, one a line; blank lines and # comments are
+// skipped.
+func readEnvFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rules []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if l != "" && l[0] != '#' {
+			rules = append(rules, l)
+		}
+	}
+	return rules, sc.Err()
+}
+
+// jobTemplate is what submit, run and bulksubmit turn into jobs: the
+// defaults from the flags, plus the options only they have.
+type jobTemplate struct {
+	cmd   string // "submit", for messages
+	def   capacitor.Defaults
+	input string
+	flags string
+}
+
+func newJobTemplate(c *cli.Context) (*jobTemplate, error) {
+	d, err := jobDefaults(c)
+	if err != nil {
+		return nil, err
+	}
+	if d.Cwd == "" {
+		// Jobs run where they were submitted from, as in Flux (not in the
+		// directory the instance was started in).
+		if wd, err := os.Getwd(); err == nil {
+			d.Cwd = wd
+		}
+	}
+	t := &jobTemplate{cmd: c.Command.Name, def: d, input: c.String("input"), flags: c.String("flags")}
+	for _, f := range strings.Split(t.flags, ",") {
+		switch f {
+		case "", "waitable":
+		default:
+			return nil, exitf(2, "flux %s: --flags %s: unknown flag %q; the one we know is waitable", t.cmd, t.flags, f)
+		}
+	}
+	if t.input != "" {
+		if _, err := os.Stat(t.input); err != nil {
+			return nil, exitf(2, "flux %s: --input %s: %v", t.cmd, t.input, err)
+		}
+	}
+	return t, nil
+}
+
+// spec builds one job running argv; subst (may be nil) fills in
+// per-job replacements ({cc}, bulksubmit's inputs) in the command and the
+// file templates.
+func (t *jobTemplate) spec(argv []string, subst func(string) string) (broker.Jobspec, error) {
+	if len(argv) == 0 {
+		return broker.Jobspec{}, exitf(2, "flux %s: no command given; see flux %s --help", t.cmd, t.cmd)
+	}
+	d := t.def
+	if subst == nil {
+		subst = func(s string) string { return s }
+	}
+	args := make([]string, len(argv))
+	for i, a := range argv {
+		args[i] = subst(a)
+	}
+	req := d.Req
+	// -N alone asks for whole nodes, as in Flux.
+	req.Exclusive = req.Nodes > 0 && req.Tasks == 0 && req.CoresPerTask == 0 && req.GPUsPerTask == 0
+	req = req.Normalize()
+	if err := req.Validate(); err != nil {
+		return broker.Jobspec{}, exitf(2, "flux %s: %v", t.cmd, err)
+	}
+	name := subst(d.Name)
+	if name == "" {
+		name = args[0]
+	}
+	named := func(s string) string { return strings.ReplaceAll(subst(s), "{{name}}", name) }
+	spec := broker.Jobspec{Req: req, Argv: args, Env: d.Env, Cwd: subst(d.Cwd), TimeLimit: d.TimeLimit,
+		Output: named(d.Output), Error: named(d.Error), LabelIO: d.LabelIO, Name: name,
+		Setopt: d.Shell, PMI: capacitor.ShellValue(d.Shell, "pmi"), Flags: t.flags, Urgency: d.Urgency}
+	for _, dep := range d.Deps {
+		spec.Dependencies = append(spec.Dependencies, dep.String())
+	}
+	if t.input != "" {
+		// The launcher gives tasks /dev/null; a shell in front opens the file.
+		spec.Argv = append([]string{"/bin/sh", "-c", `exec "$@" < "$0"`, subst(t.input)}, args...)
+	}
+	return spec, nil
 }
 
 func longName(short string) string {

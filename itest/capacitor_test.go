@@ -295,7 +295,7 @@ func TestOutputGrouping(t *testing.T) {
 
 func TestOutputTemplateAndEnv(t *testing.T) {
 	dir := t.TempDir()
-	in := "-o out.{{line}}.txt echo hi\n" +
+	in := "--output out.{{line}}.txt echo hi\n" +
 		"-n2 sh -c 'echo $FLUX_TASK_RANK/$FLUX_JOB_SIZE/$FLUX_TASK_LOCAL_ID/$OMP_NUM_THREADS'\n" +
 		"--env FOO=bar sh -c 'echo foo=$FOO'\n"
 	r := run(t, dir, in, "flux-capacitor", "--quiet")
@@ -406,6 +406,13 @@ func pgrep(t *testing.T, s string) []int {
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 		if err != nil || !strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), s) {
+			continue
+		}
+		// Another test run's flux (another checkout on a shared machine) is
+		// none of ours: never count it, never signal it.
+		argv0, _, _ := strings.Cut(string(cmdline), "\x00")
+		if base := filepath.Base(argv0); (base == "flux" || strings.HasPrefix(base, "flux-")) &&
+			filepath.IsAbs(argv0) && !strings.HasPrefix(argv0, bin+"/") {
 			continue
 		}
 		status, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))

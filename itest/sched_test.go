@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,33 +116,52 @@ func TestWideLineNotStarved(t *testing.T) {
 	}
 }
 
-// jobsJSON runs flux jobs -a --json's output through a decoder.
+// jobJSON is one job of flux jobs --json (Flux's keys), with the times as
+// RFC 3339 text and the state in the broker's words, for the checks below.
 type jobJSON struct {
-	ID      uint64  `json:"id"`
-	State   string  `json:"state"`
-	Name    string  `json:"name"`
-	Run     string  `json:"t_run"`
-	End     string  `json:"t_inactive"`
-	Urgency int     `json:"urgency"`
-	Why     string  `json:"why"`
-	Status  float64 `json:"status"`
+	ID      uint64
+	State   string
+	Name    string
+	Run     string
+	End     string
+	Urgency int
+	Why     string
 }
 
+// jobsByID reads flux jobs --json and keys the jobs by submission order
+// (1 for the first job submitted): job ids are FLUIDs, which grow with
+// submission time.
 func jobsByID(t *testing.T, js string) map[uint64]jobJSON {
 	t.Helper()
-	var all []jobJSON
-	if err := json.Unmarshal([]byte(js), &all); err != nil {
-		var wrapped struct {
-			Jobs []jobJSON `json:"jobs"`
-		}
-		if err2 := json.Unmarshal([]byte(js), &wrapped); err2 != nil {
-			t.Fatalf("flux jobs --json: %v\n%s", err, js)
-		}
-		all = wrapped.Jobs
+	var wrapped struct {
+		Jobs []struct {
+			ID      uint64  `json:"id"`
+			State   string  `json:"state"`
+			Name    string  `json:"name"`
+			Run     float64 `json:"t_run"`
+			End     float64 `json:"t_inactive"`
+			Urgency int     `json:"urgency"`
+			Sched   struct {
+				Why string `json:"reason_pending"`
+			} `json:"sched"`
+		} `json:"jobs"`
 	}
+	if err := json.Unmarshal([]byte(js), &wrapped); err != nil {
+		t.Fatalf("flux jobs --json: %v\n%s", err, js)
+	}
+	stamp := func(f float64) string {
+		if f == 0 {
+			return ""
+		}
+		return time.Unix(0, int64(f*1e9)).Format(time.RFC3339Nano)
+	}
+	states := map[string]string{"SCHED": "pending", "RUN": "running", "INACTIVE": "finished"}
+	all := wrapped.Jobs
+	sort.Slice(all, func(a, b int) bool { return all[a].ID < all[b].ID })
 	out := map[uint64]jobJSON{}
-	for _, j := range all {
-		out[j.ID] = j
+	for i, j := range all {
+		out[uint64(i+1)] = jobJSON{ID: j.ID, State: states[j.State], Name: j.Name, Run: stamp(j.Run), End: stamp(j.End),
+			Urgency: j.Urgency, Why: j.Sched.Why}
 	}
 	return out
 }
@@ -206,17 +226,17 @@ flux queue stop -m "queue them all first"
 flux submit true > /dev/null                       # 1
 flux submit echo A > /dev/null                     # 2: 16
 flux submit --urgency=20 echo B > /dev/null        # 3
-flux submit --urgency=hold echo C > /dev/null      # 4
+held=$(flux submit --urgency=hold echo C)         # 4
 flux submit --urgency=expedite echo D > /dev/null  # 5
 flux jobs --json > before.json
 flux queue start
 flux queue idle
 flux jobs -a --json > idle.json
-flux job urgency -v 4 16 2> verbose.txt
+flux job urgency -v $held 16 2> verbose.txt
 flux queue drain
 flux jobs -a --json > after.json
 set +e
-flux job urgency 4 3; echo "inactive $?"
+flux job urgency $held 3; echo "inactive $?"
 flux submit --urgency=32 true; echo "range $?"
 `
 	r := onCores(t, dir, "0", "flux", "start", "sh", "-c", script)
@@ -350,7 +370,7 @@ func TestSubmitDependencyAndQueue(t *testing.T) {
 	dir := t.TempDir()
 	script := `
 set -e
-f=$(flux submit sh -c 'sleep 1; exit 3')
+f=$(flux submit sh -c 'sleep 1; exit 3'); echo "$f" > f.id
 ok=$(flux submit --dependency=afterok:$f echo NEVER)
 notok=$(flux submit --dependency=afternotok:$f --dependency=after:$f echo NOTOK)
 flux jobs > deps.txt
@@ -377,8 +397,9 @@ flux submit --dependency=afterok:$f true; echo "already $?"
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if d := readFile(t, filepath.Join(dir, "deps.txt")); !strings.Contains(d, "waiting for dependency afterok:1") ||
-		!strings.Contains(d, "waiting for dependency afternotok:1") {
+	f := strings.TrimSpace(readFile(t, filepath.Join(dir, "f.id")))
+	if d := readFile(t, filepath.Join(dir, "deps.txt")); !strings.Contains(d, "waiting for dependency afterok:"+f) ||
+		!strings.Contains(d, "waiting for dependency afternotok:"+f) {
 		t.Errorf("flux jobs does not say what the dependent jobs wait for:\n%s", d)
 	}
 	if s := readFile(t, filepath.Join(dir, "stopped.txt")); s != "Job submission is enabled\nScheduling is stopped: maintenance\n" {
@@ -392,8 +413,8 @@ flux submit --dependency=afterok:$f true; echo "already $?"
 			t.Errorf("stdout lacks %q\nstdout:\n%s\nstderr:\n%s", w, r.stdout, r.stderr)
 		}
 	}
-	for _, w := range []string{"job submission is disabled: going down for repairs", "dependency afterok:1 failed",
-		"afterok:1: job 1 failed or was canceled", "no job 999"} {
+	for _, w := range []string{"job submission is disabled: going down for repairs", "dependency afterok:" + f + " failed",
+		"afterok:" + f + ": job " + f + " failed or was canceled", "in this instance (unknown, or finished"} {
 		if !strings.Contains(r.stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
 		}

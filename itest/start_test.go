@@ -3,9 +3,14 @@ package itest
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+// f58Line matches "submitted ID" with an f58 job id (ƒ, or f in a locale
+// that is not UTF-8).
+var f58Line = regexp.MustCompile(`(?m)^submitted (ƒ|f)[1-9A-HJ-NP-Za-km-z]+$`)
 
 // flux start runs its command inside an instance that flux submit, jobs,
 // cancel, run and resource list reach through FLUX_URI.
@@ -17,6 +22,7 @@ id=$(flux submit -n1 sleep 30)
 echo "submitted $id"
 flux jobs
 flux cancel "$id"
+flux job status "$id" || true   # the cancel has taken effect once it returns
 flux jobs -a --json > jobs.json
 flux run -n2 --label-io sh -c 'echo hi from $FLUX_TASK_RANK'
 flux resource list
@@ -31,7 +37,7 @@ echo "missing status $?"
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	for _, want := range []string{
-		"submitted 1", "JOBID", " R ", "sleep",
+		"JOBID", " R ", "sleep",
 		"0: hi from 0", "1: hi from 1",
 		"STATE", "free",
 		"run status 3", "missing status 127",
@@ -40,11 +46,14 @@ echo "missing status $?"
 			t.Errorf("stdout lacks %q\nstdout:\n%s\nstderr:\n%s", want, r.stdout, r.stderr)
 		}
 	}
+	if !f58Line.MatchString(r.stdout) {
+		t.Errorf("flux submit printed no f58 job id:\n%s", r.stdout)
+	}
 	if !strings.Contains(r.stderr, "no_such_command_xyz: command not found") {
 		t.Errorf("stderr lacks the command-not-found message:\n%s", r.stderr)
 	}
 	js := readFile(t, filepath.Join(dir, "jobs.json"))
-	if !strings.Contains(js, `"state": "canceled"`) {
+	if !strings.Contains(js, `"result":"CANCELED"`) {
 		t.Errorf("flux jobs -a --json does not show the canceled job:\n%s", js)
 	}
 }

@@ -106,7 +106,7 @@ func TestWatchFromAnotherShell(t *testing.T) {
 		t.Errorf("flux jobs --stats-only: exit %d %q, want 0 and the one line", r.code, r.stdout)
 	}
 	// FLUX_URI from flux uri works as well.
-	if r := inRundir(t, dir, rundir, []string{"FLUX_URI=" + uri}, "flux", "jobs", "-a"); r.code != 0 || !strings.Contains(r.stdout, "retry 1") {
+	if r := inRundir(t, dir, rundir, []string{"FLUX_URI=" + uri}, "flux", "jobs", "-a", "--json"); r.code != 0 || !strings.Contains(r.stdout, `"retry":1`) {
 		t.Errorf("FLUX_URI=$(flux uri) flux jobs -a: exit %d, want the retried line marked:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 

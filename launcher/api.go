@@ -59,6 +59,17 @@ type Spec struct {
 	// to Cwd. Tasks writing to the same expanded path append (O_APPEND) so
 	// nothing is clobbered. Empty means DefaultOutputTemplate.
 	OutputTemplate string
+	// OutputLimit overrides Options.OutputLimit for this job (-o
+	// output.limit); 0 keeps it.
+	OutputLimit int
+	// ExitTimeout (-o exit-timeout): once one task of the job on this node
+	// has exited, the others get this long, then SIGTERM (and SIGKILL after
+	// the kill grace); the Result's Err says so, its Status stays the
+	// tasks'. 0: no limit.
+	ExitTimeout time.Duration
+	// ErrorTemplate, in File mode, is stderr's own file (same expansion);
+	// "" sends stderr to the output file.
+	ErrorTemplate string
 	// LabelIO prefixes every output line with "<task rank>: " (Capture and
 	// Stream). In Capture mode a labelled task's final unterminated line gets
 	// a '\n' so the next task's label starts a line.
@@ -106,7 +117,7 @@ type Options struct {
 	// OutputLimit is per task per stream in Capture mode; default 4 MiB,
 	// negative = unlimited. Beyond it the rest is discarded (the pipe is
 	// still read so the task never blocks) and one line
-	// "[flux: output truncated at 4 MiB; use -o FILE or --line-buffer]\n" is
+	// "[flux: output truncated at 4 MiB; use --output FILE or --line-buffer]\n" is
 	// appended.
 	OutputLimit int
 	// Simulate, when > 0, is simulated execution (Flux's

@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"strconv"
 	"strings"
 )
@@ -84,7 +85,7 @@ func jobEnv(spec *Spec) []string {
 		size = len(spec.Tasks)
 	}
 	return []string{
-		envJobID + strconv.FormatUint(spec.JobID, 10),
+		envJobID + jobid.String(spec.JobID), // f58, as Flux sets it
 		envSize + strconv.Itoa(size),
 	}
 }

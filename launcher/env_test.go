@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,7 @@ func TestTaskEnv(t *testing.T) {
 		not  []string // entries that must be absent
 	}{
 		{"full", Spec{JobID: 5, JobSize: 4, CoresPerTask: 2}, Task{Rank: 3, LocalID: 1, GPUs: []int{0, 2}},
-			[]string{"FLUX_JOB_ID=5", "FLUX_JOB_SIZE=4", "FLUX_TASK_RANK=3", "FLUX_TASK_LOCAL_ID=1", "OMP_NUM_THREADS=2",
+			[]string{"FLUX_JOB_ID=" + jobid.String(5), "FLUX_JOB_SIZE=4", "FLUX_TASK_RANK=3", "FLUX_TASK_LOCAL_ID=1", "OMP_NUM_THREADS=2",
 				"CUDA_VISIBLE_DEVICES=0,2", "HOME=/h", "FLUX_URI=local:///x"},
 			[]string{"FLUX_TASK_RANK=9", "OMP_NUM_THREADS=9", "CUDA_VISIBLE_DEVICES=9"}},
 		{"no gpus keeps base CUDA", Spec{JobID: 1}, Task{},

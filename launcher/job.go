@@ -38,6 +38,8 @@ type job struct {
 	hardKilled bool // the time limit needed SIGKILL
 	finished   bool
 	timer      *time.Timer
+	exitTimer  *time.Timer // Spec.ExitTimeout, from the first task's exit
+	exitKilled bool        // the exit timeout fired with tasks still running
 	start, end time.Time
 }
 
@@ -255,6 +257,9 @@ func (j *job) finish() {
 	if j.timer != nil {
 		j.timer.Stop()
 	}
+	if j.exitTimer != nil {
+		j.exitTimer.Stop()
+	}
 	if j.end.IsZero() {
 		j.end = time.Now()
 	}
@@ -302,6 +307,10 @@ func (j *job) result() *Result {
 		r.Err = j.err
 		r.Status, r.ExitCode, r.Signal = j.errStatus, j.errStatus, 0
 	}
+	if j.exitKilled && r.Err == "" {
+		// Status stays the tasks' (the killed ones' signals).
+		r.Err = fmt.Sprintf("exit-timeout: a task exited and the others still ran %s later; they were killed", j.spec.ExitTimeout)
+	}
 	if j.timedOut {
 		r.TimedOut = true
 		r.Signal = int(syscall.SIGTERM)
@@ -338,4 +347,29 @@ func concat(tasks []task, buf func(*task) []byte) []byte {
 		out = append(out, buf(&tasks[i])...)
 	}
 	return out
+}
+
+// firstExit starts the exit timeout when the first task of a job of
+// several exits (-o exit-timeout, as Flux's shell option): the tasks still
+// running then get SIGTERM, and SIGKILL after the kill grace. Called with
+// j.mu held.
+func (j *job) firstExit() {
+	if j.spec.ExitTimeout <= 0 || j.exitTimer != nil || len(j.tasks) < 2 {
+		return
+	}
+	j.exitTimer = time.AfterFunc(j.spec.ExitTimeout, func() {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		if j.finished || !j.signalLocked(syscall.SIGTERM) {
+			return
+		}
+		j.exitKilled = true
+		time.AfterFunc(j.l.opt.KillGrace, func() {
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			if !j.finished {
+				j.signalLocked(syscall.SIGKILL)
+			}
+		})
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,7 +147,8 @@ func TestEnvironment(t *testing.T) {
 		Tasks: []Task{{Rank: 3, LocalID: 0, GPUs: []int{0, 1}}, {Rank: 4, LocalID: 1}},
 	}
 	r := run(t, l, spec)
-	want := "42 3 5 0 3 0,1 yes\n42 4 5 1 3 7 yes\n"
+	id := jobid.String(42)
+	want := id + " 3 5 0 3 0,1 yes\n" + id + " 4 5 1 3 7 yes\n"
 	if string(r.Stdout) != want {
 		t.Errorf("stdout %q, want %q (stderr %q)", r.Stdout, want, r.Stderr)
 	}
@@ -395,7 +397,7 @@ func TestOutputTruncation(t *testing.T) {
 	// 200 KB is more than a pipe holds: the task only finishes if the
 	// launcher keeps reading past the limit.
 	r := run(t, l, &Spec{JobID: 1, Argv: sh(`head -c 200000 /dev/zero | tr '\0' x; echo; echo small >&2`), Tasks: tasks(1)})
-	want := strings.Repeat("x", 1000) + "\n[flux: output truncated at 1000 bytes; use -o FILE or --line-buffer]\n"
+	want := strings.Repeat("x", 1000) + "\n[flux: output truncated at 1000 bytes; use --output FILE or --line-buffer]\n"
 	if string(r.Stdout) != want {
 		t.Errorf("stdout is %d bytes ending %q", len(r.Stdout), r.Stdout[max(0, len(r.Stdout)-80):])
 	}
@@ -415,7 +417,7 @@ func TestFileMode(t *testing.T) {
 		t.Fatalf("status %d err %q stdout %q", r.Status, r.Err, r.Stdout)
 	}
 	for rank := range 2 {
-		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("out-9-17-%d.log", rank)))
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("out-%s-17-%d.log", jobid.String(9), rank)))
 		if want := fmt.Sprintf("out %d\nerr %d\n", rank, rank); err != nil || string(b) != want {
 			t.Errorf("task %d file: %q, %v; want %q", rank, b, err, want)
 		}
@@ -434,7 +436,7 @@ func TestFileMode(t *testing.T) {
 
 	// Default template, relative to Cwd.
 	run(t, l, &Spec{JobID: 77, Cwd: dir, Output: File, Argv: []string{"echo", "dflt"}, Tasks: tasks(1)})
-	if b, err := os.ReadFile(filepath.Join(dir, "flux-77.out")); err != nil || string(b) != "dflt\n" {
+	if b, err := os.ReadFile(filepath.Join(dir, "flux-"+jobid.String(77)+".out")); err != nil || string(b) != "dflt\n" {
 		t.Errorf("default output file: %q, %v", b, err)
 	}
 
@@ -607,7 +609,7 @@ func TestNoZombies(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Add(1)
-		l.Launch(&Spec{JobID: uint64(i), Argv: sh("true & exit $((FLUX_JOB_ID % 3))"), Tasks: tasks(2)}, func(*Result) { wg.Done() })
+		l.Launch(&Spec{JobID: uint64(i), Argv: sh(fmt.Sprintf("true & exit %d", i%3)), Tasks: tasks(2)}, func(*Result) { wg.Done() })
 	}
 	wg.Wait()
 	if pid, err := unix.Wait4(-1, nil, unix.WNOHANG, nil); err != unix.ECHILD {

@@ -91,7 +91,7 @@ func (c *capture) close() {
 }
 
 func truncMarker(limit int) string {
-	return "[flux: output truncated at " + formatSize(limit) + "; use -o FILE or --line-buffer]\n"
+	return "[flux: output truncated at " + formatSize(limit) + "; use --output FILE or --line-buffer]\n"
 }
 
 func formatSize(n int) string {

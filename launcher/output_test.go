@@ -43,9 +43,9 @@ func TestCapture(t *testing.T) {
 
 func TestTruncMarker(t *testing.T) {
 	for limit, want := range map[int]string{
-		defaultOutputLimit: "[flux: output truncated at 4 MiB; use -o FILE or --line-buffer]\n",
-		64 << 10:           "[flux: output truncated at 64 KiB; use -o FILE or --line-buffer]\n",
-		1000:               "[flux: output truncated at 1000 bytes; use -o FILE or --line-buffer]\n",
+		defaultOutputLimit: "[flux: output truncated at 4 MiB; use --output FILE or --line-buffer]\n",
+		64 << 10:           "[flux: output truncated at 64 KiB; use --output FILE or --line-buffer]\n",
+		1000:               "[flux: output truncated at 1000 bytes; use --output FILE or --line-buffer]\n",
 	} {
 		if got := truncMarker(limit); got != want {
 			t.Errorf("truncMarker(%d) = %q, want %q", limit, got, want)

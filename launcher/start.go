@@ -38,13 +38,23 @@ func (j *job) fork(i int, s *spawner) {
 	var childFD [2]int // parent's copies of the child's ends, closed after fork
 	switch spec.Output {
 	case File:
-		path, fd, err := j.openOutput(t)
+		path, fd, err := j.openOutput(t, j.spec.OutputTemplate)
 		if err != nil {
-			j.taskFailed(t, statusSetup, 0, fmt.Sprintf("cannot open output file %s: %v; check -o/--output and that the directory exists and is writable", path, err))
+			j.taskFailed(t, statusSetup, 0, fmt.Sprintf("cannot open output file %s: %v; check --output and that the directory exists and is writable", path, err))
 			return
 		}
 		files[1], files[2] = uintptr(fd), uintptr(fd)
 		childFD = [2]int{fd, -1}
+		if j.spec.ErrorTemplate != "" {
+			path, efd, err := j.openOutput(t, j.spec.ErrorTemplate)
+			if err != nil {
+				syscall.Close(fd)
+				j.taskFailed(t, statusSetup, 0, fmt.Sprintf("cannot open error file %s: %v; check --error and that the directory exists and is writable", path, err))
+				return
+			}
+			files[2] = uintptr(efd)
+			childFD[1] = efd
+		}
 	default:
 		var err error
 		var outW, errW int
@@ -134,8 +144,12 @@ func (j *job) sinks(t *task) (out, errs sink) {
 		t.errL = lineSink{label: t.label, max: maxLine, emit: func(line []byte) { j.emitLine(rank, true, line) }}
 		return &t.outL, &t.errL
 	}
-	t.out = capture{limit: j.l.opt.OutputLimit, label: t.label}
-	t.errs = capture{limit: j.l.opt.OutputLimit, label: t.label}
+	limit := j.l.opt.OutputLimit
+	if j.spec.OutputLimit != 0 {
+		limit = j.spec.OutputLimit
+	}
+	t.out = capture{limit: limit, label: t.label}
+	t.errs = capture{limit: limit, label: t.label}
 	return &t.out, &t.errs
 }
 
@@ -147,8 +161,7 @@ func (j *job) emitLine(rank int, stderr bool, line []byte) {
 
 // openOutput opens a File mode task's output file for appending, so tasks
 // and jobs sharing a path add to it instead of clobbering each other.
-func (j *job) openOutput(t *task) (string, int, error) {
-	tmpl := j.spec.OutputTemplate
+func (j *job) openOutput(t *task, tmpl string) (string, int, error) {
 	if tmpl == "" {
 		tmpl = DefaultOutputTemplate
 	}
@@ -260,6 +273,7 @@ func (j *job) wait(t *task) {
 	if now.After(j.end) {
 		j.end = now
 	}
+	j.firstExit()
 	j.mu.Unlock()
 	if t.outFD >= 0 {
 		ours := false

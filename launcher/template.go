@@ -1,12 +1,15 @@
 package launcher
 
 import (
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"strconv"
 	"strings"
 )
 
-// expandTemplate fills in a File mode output path: {{id}} is the job id,
-// {{line}} the input line number and {{task.id}} the task rank. Spaces
+// expandTemplate fills in a File mode output path: {{id}} is the job id in
+// f58 (as Flux; {{id.dec}}, {{id.hex}}, {{id.dothex}}, {{id.words}} the other
+// forms), {{line}} the input line number and {{task.id}} (or {{taskid}}) the
+// task rank. ({{name}} and {{cc}} are filled in by the submitting command.) Spaces
 // inside the braces are allowed ({{ id }}); anything else in braces is left
 // as written, so a path that merely contains "{{" still works.
 func expandTemplate(tmpl string, id uint64, line, rank int) string {
@@ -26,11 +29,19 @@ func expandTemplate(tmpl string, id uint64, line, rank int) string {
 		}
 		b.WriteString(tmpl[:i])
 		switch strings.TrimSpace(tmpl[i+2 : i+2+end]) {
-		case "id":
+		case "id", "id.f58":
+			b.WriteString(jobid.String(id))
+		case "id.dec":
 			b.WriteString(strconv.FormatUint(id, 10))
+		case "id.hex":
+			b.WriteString(jobid.Encode(id, jobid.Hex))
+		case "id.dothex":
+			b.WriteString(jobid.Encode(id, jobid.DotHex))
+		case "id.words":
+			b.WriteString(jobid.Encode(id, jobid.Words))
 		case "line":
 			b.WriteString(strconv.Itoa(line))
-		case "task.id":
+		case "task.id", "taskid":
 			b.WriteString(strconv.Itoa(rank))
 		default:
 			// Not ours: keep one brace and rescan from the next, so

@@ -1,18 +1,22 @@
 package launcher
 
 import (
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 	"strings"
 	"testing"
 )
 
 func TestExpandTemplate(t *testing.T) {
+	jobid.Prefix = jobid.PrefixUTF8
 	cases := []struct{ tmpl, want string }{
+		{"{{id.dec}} {{id.f58}} {{id.hex}} {{taskid}}", "42 ƒj 0x2a 3"},
+		{"{{id.dothex}}", "0000.0000.0000.002a"},
 		{"out.log", "out.log"},
-		{"flux-{{id}}.out", "flux-42.out"},
-		{"{{id}}-{{line}}-{{task.id}}", "42-17-3"},
-		{"{{ id }}/{{task.id}}.err", "42/3.err"},
-		{"{{name}}-{{id}}", "{{name}}-42"},
-		{"{{{{id}}", "{{42"},
+		{"flux-{{id}}.out", "flux-ƒj.out"},
+		{"{{id}}-{{line}}-{{task.id}}", "ƒj-17-3"},
+		{"{{ id }}/{{task.id}}.err", "ƒj/3.err"},
+		{"{{name}}-{{id}}", "{{name}}-ƒj"},
+		{"{{{{id}}", "{{ƒj"},
 		{"open {{id", "open {{id"},
 		{"{{}}x", "{{}}x"},
 		{"a}}b{{line}}", "a}}b17"},
@@ -48,7 +52,9 @@ func FuzzExpandTemplate(f *testing.F) {
 	for _, s := range []string{"flux-{{id}}.out", "{{id}}-{{line}}-{{task.id}}", "{{{{id}}}}", "{{x}}{{", "plain", "{{ line }}"} {
 		f.Add(s)
 	}
-	vals := map[string]string{"id": "1234567", "line": "89", "task.id": "5"}
+	vals := map[string]string{"id": jobid.String(1234567), "id.f58": jobid.String(1234567), "id.dec": "1234567",
+		"id.hex": "0x12d687", "id.dothex": "0000.0000.0012.d687", "id.words": jobid.Encode(1234567, jobid.Words),
+		"line": "89", "task.id": "5", "taskid": "5"}
 	f.Fuzz(func(t *testing.T, tmpl string) {
 		got := expandTemplate(tmpl, 1234567, 89, 5)
 		if want := naiveExpand(tmpl, vals); got != want {
