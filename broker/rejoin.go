@@ -214,8 +214,23 @@ func (st *state) refuseLink(p *peer, why string) {
 		m.Src, m.Dst, m.Flags = int32(st.rank), int32(p.rank), overlay.FlagNoResponse
 		p.send(m, false)
 	}
-	go p.link.Close() // flushes the refusal first
+	// Let the refused broker read the refusal and hang up first: closing at
+	// once races its next write, and the kernel's reset can then discard
+	// the refusal unread, so it dials again and is refused a second time.
+	go func() {
+		t := time.NewTimer(refuseLinger)
+		defer t.Stop()
+		select {
+		case <-p.link.Done():
+		case <-t.C:
+		}
+		p.link.Close() // flushes the refusal first
+	}()
 }
+
+// refuseLinger bounds how long a refused link stays open for its broker to
+// read why and hang up.
+const refuseLinger = 2 * time.Second
 
 // refusedRequest is the parent refusing this broker's link.
 func (st *state) refusedRequest(from endpoint, m *overlay.Msg) {
