@@ -155,7 +155,8 @@ func (jm *jobManager) rejoin(from endpoint, m *overlay.Msg, h *HelloRequest) boo
 		st.b.cfg.Logf("broker: rank %d rejoined with %d cores and %d GPUs; it keeps the %d and %d it had",
 			h.Rank, h.Resources.Cores.Count(), h.Resources.GPUs.Count(), old.Cores.Count(), old.GPUs.Count())
 	}
-	if jm.sched != nil {
+	_, drained := jm.drained[h.Rank]
+	if jm.sched != nil && !drained { // a drained rank stays out of service until undrained
 		jm.sched.Up(h.Rank)
 	}
 	st.setRank(h.Rank, rankOnline, "rejoined")

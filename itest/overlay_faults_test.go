@@ -369,3 +369,45 @@ flux run -N8 -n8 sh -c 'echo ${FLUX_URI##*flux-start-}' | cut -d- -f2 | sort -n 
 		t.Errorf("the subtree of rank 1 was not lost as one:\n%s", r.stderr)
 	}
 }
+
+// A drained rank that is lost and rejoins stays drained: rejoining puts
+// back the cores of a rank that was in service, not of one an operator took
+// out; `flux resource undrain` does that.
+func TestDrainedRankRejoinsDrained(t *testing.T) {
+	dir := t.TempDir()
+	script := `
+set -u
+p2=$(pgrep -P $PPID -f 'broker.ran[k]=2')
+waitstate() { # rank state
+	for i in $(seq 100); do
+		flux resource list --json | tr -d ' \n' | grep -q "\"rank\":$1,\"state\":\"$2\"" && return 0
+		sleep 0.1
+	done
+	echo "rank $1 never became $2"; flux resource list -v; exit 1
+}
+flux resource drain 2 maintenance
+kill -STOP $p2
+waitstate 2 lost
+kill -CONT $p2
+waitstate 2 online
+flux resource list --json | tr -d ' \n' > back.txt
+id=$(flux submit -N3 -n3 true)
+sleep 1
+flux jobs -n -o '{state}' $id > pending.txt
+flux resource undrain 2
+flux job attach $id; echo "attach rc=$?" > attach.txt
+`
+	r := run(t, dir, "", "flux", "start", "--test-size=3", "sh", "-c", script)
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "back.txt")); !strings.Contains(got, `"drained":[{"rank":2`) {
+		t.Errorf("after rank 2 rejoined, flux resource list --json shows it not drained:\n%s", got)
+	}
+	if got := strings.TrimSpace(readFile(t, filepath.Join(dir, "pending.txt"))); got != "SCHED" && got != "PENDING" && got != "DEPEND" {
+		t.Errorf("a -N3 job on a drained rank 2 should wait, its state is %q", got)
+	}
+	if got := readFile(t, filepath.Join(dir, "attach.txt")); got != "attach rc=0\n" {
+		t.Errorf("after undrain the -N3 job should run: %q\nstderr:\n%s", got, r.stderr)
+	}
+}
