@@ -3,10 +3,13 @@ package client
 import (
 	"errors"
 	"testing"
+
+	"github.com/fluxtaskfarm/flux/internal/jobid"
 )
 
 func TestJobIDEncodings(t *testing.T) {
-	t.Setenv("FLUX_F58_FORCE_ASCII", "")
+	defer func(p string) { jobid.Prefix = p }(jobid.Prefix)
+	jobid.Prefix = jobid.PrefixUTF8 // as in a UTF-8 locale
 	for _, tc := range []struct {
 		id  JobID
 		f58 string
@@ -22,7 +25,7 @@ func TestJobIDEncodings(t *testing.T) {
 			}
 		}
 	}
-	t.Setenv("FLUX_F58_FORCE_ASCII", "1")
+	jobid.Prefix = jobid.PrefixASCII // FLUX_F58_FORCE_ASCII or another locale
 	if got := JobID(12345).String(); got != "f4fr" {
 		t.Errorf("ASCII fallback: %q, want f4fr", got)
 	}
