@@ -40,10 +40,11 @@ func newExecService(st *state) *execService {
 // own host, and the variables that point MPIs which load a PMI library at
 // ours (pmi.LibraryEnv: FLUX_PMI_LIBRARY_PATH, LD_LIBRARY_PATH, and
 // I_MPI_PMI_LIBRARY when set). Every task gets the library, as under Flux:
-// with PMI it talks to the part's server; without (a single task, or
-// -o pmi=off) it makes the task a singleton, so an OpenMPI program runs as
-// MPICH's does. A capacitor's jobs share one environment, so the merge is
-// done once per environment, not per task.
+// with PMI it talks to the part's server; without (a single task) it makes
+// the task a singleton, so an OpenMPI program runs as MPICH's does. Only
+// -o pmi=off leaves the library out, as Flux does (taskEnvNoPMI). A
+// capacitor's jobs share one environment, so the merge is done once per
+// environment, not per task.
 func (x *execService) taskEnv(env []string) []string {
 	uri, dir := x.st.b.cfg.URI, pmi.LibraryDir()
 	if uri == "" && dir == "" {
@@ -66,6 +67,20 @@ func (x *execService) taskEnv(env []string) []string {
 	return e
 }
 
+// taskEnvNoPMI is taskEnv for a part run with -o pmi=off: FLUX_URI, but
+// none of the PMI library's variables. Such lines are rare, so it is not
+// cached.
+func (x *execService) taskEnvNoPMI(env []string) []string {
+	uri := x.st.b.cfg.URI
+	if uri == "" {
+		return env
+	}
+	if len(env) == 0 {
+		env = os.Environ()
+	}
+	return mergeEnv(env, []string{"FLUX_URI=" + uri})
+}
+
 func (x *execService) mergeTaskEnv(env []string, uri, dir string) []string {
 	extra := pmi.LibraryEnv(env, dir)
 	if uri != "" {
@@ -80,7 +95,11 @@ func (x *execService) mergeTaskEnv(env []string, uri, dir string) []string {
 // submit --cc's FLUX_JOB_CC, costs one merge).
 func (x *execService) start(p *ExecPart, env, extra []string) {
 	b := x.st.b
-	env = x.taskEnv(env)
+	if p.PMIOff {
+		env = x.taskEnvNoPMI(env)
+	} else {
+		env = x.taskEnv(env)
+	}
 	if len(extra) > 0 {
 		env = mergeEnv(env, extra)
 	}

@@ -409,9 +409,10 @@ func (jm *jobManager) partOf(j *job, si, firstTask int) *ExecPart {
 		Job: j.id, Argv: j.spec.Argv, Cwd: j.spec.Cwd, TimeLimit: j.spec.TimeLimit,
 		Output: j.spec.Output, LabelIO: j.spec.LabelIO, Stream: j.spec.Stream,
 		Line: j.spec.Line, Cookie: j.spec.Cookie, JobSize: a.Tasks(), CoresPerTask: a.CoresPerTask,
-		Tasks: make([]ExecTask, sl.Tasks),
-		PMI:   j.spec.PMI == "on" || (j.spec.PMI != "off" && a.Tasks() > 1),
-		Error: j.spec.Error, Setopt: j.spec.Setopt,
+		Tasks:  make([]ExecTask, sl.Tasks),
+		PMI:    j.spec.PMI == "on" || (j.spec.PMI != "off" && a.Tasks() > 1),
+		PMIOff: j.spec.PMI == "off",
+		Error:  j.spec.Error, Setopt: j.spec.Setopt,
 	}
 	if p.PMI {
 		perNode := make([]int, len(a.Slices))

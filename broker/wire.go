@@ -41,6 +41,7 @@ type ExecPart struct {
 	JobSize      int           `msgpack:"size"`
 	CoresPerTask int           `msgpack:"cpt"`
 	PMI          bool          `msgpack:"pmi,omitempty"`     // serve PMI-1 to the tasks
+	PMIOff       bool          `msgpack:"pmioff,omitempty"`  // -o pmi=off: not even the PMI library's variables
 	Mapping      string        `msgpack:"mapping,omitempty"` // PMI_process_mapping of the whole job
 	Error        string        `msgpack:"error,omitempty"`   // stderr's file template (File mode)
 	Setopt       []string      `msgpack:"setopt,omitempty"`  // shell options KEY=VALUE
