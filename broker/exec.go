@@ -25,64 +25,79 @@ type execService struct {
 	orphans map[uint64]bool        // parts killed when the parent link broke: rank 0 ended their jobs (nil until then)
 	upDone  []PartResult           // finished parts not yet sent up
 	upLines []OutputLine           // streamed lines not yet sent up
-	envs    map[*string][]string   // environments with this broker's FLUX_URI and the PMI library, by the submitted slice
-	ownEnv  []string               // the same for jobs with no environment (the launcher's own)
+	envs    map[envKey][]string    // environments with this broker's FLUX_URI and the PMI library, by the submitted slice
+	ownEnv  [libNone + 1][]string  // the same for jobs with no environment (the launcher's own), by libMode
 	tmpdirs map[uint64]string      // job id -> its part's directory here (pmitmp.go)
 }
 
 func newExecService(st *state) *execService {
-	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[*string][]string),
+	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[envKey][]string),
 		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int), tmpdirs: make(map[uint64]string)}
 }
 
+// libMode says how much of the PMI library's environment a part's tasks get.
+type libMode uint8
+
+const (
+	// libFull: FLUX_PMI_LIBRARY_PATH, LD_LIBRARY_PATH with our directory
+	// first, and I_MPI_PMI_LIBRARY when set: parts served PMI, so that MPIs
+	// linked against libpmi.so.0 or libpmi2.so.0 load ours.
+	libFull libMode = iota
+	// libPath: FLUX_PMI_LIBRARY_PATH only, for tasks without a PMI server
+	// (a single task). OpenMPI's flux component dlopens that path, and with
+	// FLUX_JOB_ID set and no PMI_FD our library makes the task a singleton,
+	// so an OpenMPI program runs alone as an MPICH one does. Flux also puts
+	// its directory in LD_LIBRARY_PATH here; we do not on purpose: the
+	// dynamic loader then probes some twenty missing files in it before it
+	// finds libc, for every exec, which cost about 5% of W1's throughput.
+	// -o pmi=on gives a single task libFull.
+	libPath
+	// libNone: -o pmi=off, as under Flux.
+	libNone
+)
+
 // taskEnv is env with FLUX_URI naming this broker, so that a task can talk
 // to the instance it runs in (flux submit, a nested flux-capacitor) on its
-// own host, and the variables that point MPIs which load a PMI library at
-// ours (pmi.LibraryEnv: FLUX_PMI_LIBRARY_PATH, LD_LIBRARY_PATH, and
-// I_MPI_PMI_LIBRARY when set). Every task gets the library, as under Flux:
-// with PMI it talks to the part's server; without (a single task) it makes
-// the task a singleton, so an OpenMPI program runs as MPICH's does. Only
-// -o pmi=off leaves the library out, as Flux does (taskEnvNoPMI). A
+// own host, and the PMI library's variables for mode (pmi.LibraryEnv). A
 // capacitor's jobs share one environment, so the merge is done once per
-// environment, not per task.
-func (x *execService) taskEnv(env []string) []string {
+// environment and mode, not per task.
+func (x *execService) taskEnv(env []string, mode libMode) []string {
 	uri, dir := x.st.b.cfg.URI, pmi.LibraryDir()
+	if mode == libNone {
+		dir = ""
+	}
 	if uri == "" && dir == "" {
 		return env
 	}
 	if len(env) == 0 { // nil: the launcher's own environment
-		if x.ownEnv == nil {
-			x.ownEnv = x.mergeTaskEnv(os.Environ(), uri, dir)
+		if x.ownEnv[mode] == nil {
+			x.ownEnv[mode] = mergeTaskEnv(os.Environ(), uri, dir, mode)
 		}
-		return x.ownEnv
+		return x.ownEnv[mode]
 	}
-	if e, ok := x.envs[&env[0]]; ok {
+	key := envKey{&env[0], mode}
+	if e, ok := x.envs[key]; ok {
 		return e
 	}
 	if len(x.envs) >= 64 {
 		clear(x.envs)
 	}
-	e := x.mergeTaskEnv(env, uri, dir)
-	x.envs[&env[0]] = e
+	e := mergeTaskEnv(env, uri, dir, mode)
+	x.envs[key] = e
 	return e
 }
 
-// taskEnvNoPMI is taskEnv for a part run with -o pmi=off: FLUX_URI, but
-// none of the PMI library's variables. Such lines are rare, so it is not
-// cached.
-func (x *execService) taskEnvNoPMI(env []string) []string {
-	uri := x.st.b.cfg.URI
-	if uri == "" {
-		return env
-	}
-	if len(env) == 0 {
-		env = os.Environ()
-	}
-	return mergeEnv(env, []string{"FLUX_URI=" + uri})
+// envKey names a merged environment: the submitted slice and the mode.
+type envKey struct {
+	first *string
+	mode  libMode
 }
 
-func (x *execService) mergeTaskEnv(env []string, uri, dir string) []string {
+func mergeTaskEnv(env []string, uri, dir string, mode libMode) []string {
 	extra := pmi.LibraryEnv(env, dir)
+	if mode == libPath && len(extra) > 0 {
+		extra = extra[:1] // FLUX_PMI_LIBRARY_PATH comes first
+	}
 	if uri != "" {
 		extra = append(extra, "FLUX_URI="+uri)
 	}
@@ -95,11 +110,14 @@ func (x *execService) mergeTaskEnv(env []string, uri, dir string) []string {
 // submit --cc's FLUX_JOB_CC, costs one merge).
 func (x *execService) start(p *ExecPart, env, extra []string) {
 	b := x.st.b
-	if p.PMIOff {
-		env = x.taskEnvNoPMI(env)
-	} else {
-		env = x.taskEnv(env)
+	mode := libPath
+	switch {
+	case p.PMIOff:
+		mode = libNone
+	case p.PMI:
+		mode = libFull
 	}
+	env = x.taskEnv(env, mode)
 	if len(extra) > 0 {
 		env = mergeEnv(env, extra)
 	}
