@@ -64,8 +64,11 @@ func (jm *jobManager) endAttachStreams(id uint64, r *JobResult) {
 }
 
 // attachClientGone forgets the attach streams of a client that went away.
-func (jm *jobManager) attachClientGone(c *client) {
-	for id, ws := range jm.attachStreams {
+func (jm *jobManager) attachClientGone(c *client) { dropClientWaiters(jm.attachStreams, c) }
+
+// dropClientWaiters removes c's entries from a table of waiters by job.
+func dropClientWaiters(byJob map[uint64][]waiter, c *client) {
+	for id, ws := range byJob {
 		kept := ws[:0]
 		for _, w := range ws {
 			if w.from != endpoint(c) {
@@ -73,9 +76,9 @@ func (jm *jobManager) attachClientGone(c *client) {
 			}
 		}
 		if len(kept) == 0 {
-			delete(jm.attachStreams, id)
+			delete(byJob, id)
 		} else {
-			jm.attachStreams[id] = kept
+			byJob[id] = kept
 		}
 	}
 }

@@ -847,19 +847,7 @@ func (jm *jobManager) clientGone(c *client) {
 			jm.dropWatcher(w)
 		}
 	}
-	for id, ws := range jm.waiters {
-		kept := ws[:0]
-		for _, w := range ws {
-			if w.from != endpoint(c) {
-				kept = append(kept, w)
-			}
-		}
-		if len(kept) == 0 {
-			delete(jm.waiters, id)
-		} else {
-			jm.waiters[id] = kept
-		}
-	}
+	dropClientWaiters(jm.waiters, c)
 }
 
 func (jm *jobManager) disconnect(from endpoint, m *overlay.Msg) {
