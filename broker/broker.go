@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluxtaskfarm/flux/launcher"
 	"github.com/fluxtaskfarm/flux/overlay"
+	"github.com/fluxtaskfarm/flux/pmi"
 	"github.com/fluxtaskfarm/flux/resources"
 	"github.com/fluxtaskfarm/flux/sched"
 )
@@ -61,12 +62,17 @@ type Broker struct {
 	kills   chan uint64           // cancel escalation timers -> loop
 	links   chan linkEvent        // link goroutines -> loop
 	exited  chan moduleExit       // module processes -> loop
-	calls   chan func()           // work other goroutines hand the loop (PMI servers)
+	calls   chan func()           // work other goroutines hand the loop (PMI servers, LocalJobs)
 	quit    chan struct{}         // closed by Shutdown
 	once    sync.Once
 	stopped chan struct{} // closed when the loop has ended
 	ready   chan struct{} // closed when the instance can take jobs (rank 0) or joined it (others)
-	failed  error         // why the broker stopped on its own; read after stopped
+
+	// The shell's own, owned by the loop goroutine like st (shell.go).
+	deadline   <-chan time.Time       // the end of the shutdown grace, once stopping
+	readyShut  bool                   // ready is closed
+	pmiServers map[uint64]*pmi.Server // PMI servers of the parts running here, by job
+	tmpdirs    map[uint64]string      // job id -> its part's OpenMPI directory here (pmitmp.go)
 
 	clientsMu sync.Mutex
 	clients   map[*client]struct{} // guarded by clientsMu; the loop does not need it
@@ -151,12 +157,16 @@ func New(cfg Config) (*Broker, error) {
 		stopped: make(chan struct{}),
 		ready:   make(chan struct{}),
 		clients: make(map[*client]struct{}),
+
+		pmiServers: make(map[uint64]*pmi.Server),
+		tmpdirs:    make(map[uint64]string),
 	}
-	st, err := newState(b)
+	st, err := newState(&b.cfg, ring, host, b.start)
 	if err != nil {
 		return nil, err
 	}
 	b.st = st
+	b.perform() // what starting asked for (a broker alone is ready at once); the loop does not run yet
 	policy := cfg.Sched.Policy
 	if policy == "" {
 		policy = "default"
@@ -215,8 +225,8 @@ func (b *Broker) WaitReady(ctx context.Context) error {
 	case <-b.ready:
 		return nil
 	case <-b.stopped:
-		if b.failed != nil {
-			return b.failed
+		if b.st.failed != nil {
+			return b.st.failed
 		}
 		return ErrShutdown
 	case <-ctx.Done():
@@ -251,7 +261,7 @@ func (b *Broker) Done() <-chan struct{} { return b.stopped }
 func (b *Broker) Err() error {
 	select {
 	case <-b.stopped:
-		return b.failed
+		return b.st.failed
 	default:
 		return nil
 	}
@@ -281,66 +291,6 @@ func (b *Broker) forget(c *client) {
 	b.clientsMu.Lock()
 	delete(b.clients, c)
 	b.clientsMu.Unlock()
-}
-
-// loop is the one goroutine that owns broker state. Each wake-up drains
-// whatever is queued before it schedules once and sends what the pass
-// produced, so a burst of finished tasks costs one scheduling pass and one
-// message per peer, not one each.
-func (b *Broker) loop() {
-	defer close(b.stopped)
-	st := b.st
-	quit := b.quit
-	for {
-		select {
-		case r := <-b.reqs:
-			st.handle(r)
-		case res := <-b.done:
-			st.launched(res)
-		case l := <-b.lines:
-			st.exec.line(l)
-		case id := <-b.kills:
-			st.escalate(id)
-		case le := <-b.links:
-			st.link(le)
-		case me := <-b.exited:
-			st.moduleExited(me)
-		case fn := <-b.calls:
-			fn()
-		case <-quit:
-			quit = nil // switch this case off; drain from now on
-			st.beginShutdown()
-		case <-st.deadline:
-			st.deadline = nil
-			st.forceStop()
-		}
-		b.drain(st)
-		if st.stopping && st.idle() {
-			st.endOfPass()
-			st.finish()
-			return
-		}
-		if st.jm != nil && !st.stopping {
-			st.jm.schedule()
-		}
-		st.endOfPass()
-	}
-}
-
-// drain handles what is already queued without blocking.
-func (b *Broker) drain(st *state) {
-	for i := 0; i < 4096; i++ {
-		select {
-		case l := <-b.lines:
-			st.exec.line(l)
-		case res := <-b.done:
-			st.launched(res)
-		case r := <-b.reqs:
-			st.handle(r)
-		default:
-			return
-		}
-	}
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

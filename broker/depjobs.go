@@ -37,7 +37,7 @@ func (jm *jobManager) resolveDeps(specs []string, newID uint64) (wait []Dependen
 		}
 		if d.ID >= newID || (jm.jobs[d.ID] == nil && jm.history.find(d.ID) == nil) {
 			return nil, fmt.Errorf("--dependency %s: no job %s in this instance (unknown, or finished and out of the history of the last %d jobs)",
-				s, jobid.String(d.ID), jm.st.b.cfg.History)
+				s, jobid.String(d.ID), jm.st.cfg.History)
 		}
 		switch jm.judge(d) {
 		case depNever:

@@ -65,7 +65,7 @@ func (ev *eventService) publish(topic string, body any) {
 	}
 	raw, err := msgpack.Marshal(body)
 	if err != nil {
-		ev.st.b.cfg.Logf("broker: encoding event %s: %v", topic, err)
+		ev.st.cfg.Logf("broker: encoding event %s: %v", topic, err)
 		return
 	}
 	ev.publishRaw(topic, raw)
@@ -85,13 +85,13 @@ func (ev *eventService) received(m *overlay.Msg) {
 	for c, pats := range ev.subs {
 		for _, p := range pats {
 			if ok, _ := path.Match(p, m.Topic); ok {
-				c.reply(m)
+				ev.st.reply(c, m)
 				break
 			}
 		}
 	}
 	for _, p := range ev.st.children {
-		p.send(m, false)
+		ev.st.send(p, m, false)
 	}
 }
 

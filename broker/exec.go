@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -20,19 +19,18 @@ import (
 type execService struct {
 	st      *state
 	running map[uint64]bool        // job ids with a part running here
-	pmi     map[uint64]*pmi.Server // PMI servers of the parts running here
+	pmi     map[uint64]bool        // the parts running here that the loop serves PMI (their barriers are here)
 	aborted map[uint64]int         // job id -> PMI abort code of a part running here
 	orphans map[uint64]bool        // parts killed when the parent link broke: rank 0 ended their jobs (nil until then)
 	upDone  []PartResult           // finished parts not yet sent up
 	upLines []OutputLine           // streamed lines not yet sent up
 	envs    map[envKey][]string    // environments with this broker's FLUX_URI and the PMI library, by the submitted slice
 	ownEnv  [libNone + 1][]string  // the same for jobs with no environment (the launcher's own), by libMode
-	tmpdirs map[uint64]string      // job id -> its part's directory here (pmitmp.go)
 }
 
 func newExecService(st *state) *execService {
 	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[envKey][]string),
-		pmi: make(map[uint64]*pmi.Server), aborted: make(map[uint64]int), tmpdirs: make(map[uint64]string)}
+		pmi: make(map[uint64]bool), aborted: make(map[uint64]int)}
 }
 
 // libMode says how much of the PMI library's environment a part's tasks get.
@@ -62,7 +60,7 @@ const (
 // capacitor's jobs share one environment, so the merge is done once per
 // environment and mode, not per task.
 func (x *execService) taskEnv(env []string, mode libMode) []string {
-	uri, dir := x.st.b.cfg.URI, pmi.LibraryDir()
+	uri, dir := x.st.cfg.URI, pmi.LibraryDir()
 	if mode == libNone {
 		dir = ""
 	}
@@ -107,9 +105,10 @@ func mergeTaskEnv(env []string, uri, dir string, mode libMode) []string {
 // start launches one part with the given environment and the job's own
 // --env rules (extra, applied after it: the shared environment with
 // FLUX_URI stays cached, so a job with its own variables, such as flux
-// submit --cc's FLUX_JOB_CC, costs one merge).
+// submit --cc's FLUX_JOB_CC, costs one merge). A part with PMI is launched
+// with the part itself: the loop gives its tasks a PMI server and an
+// OpenMPI directory of their own first (shell.go).
 func (x *execService) start(p *ExecPart, env, extra []string) {
-	b := x.st.b
 	mode := libPath
 	switch {
 	case p.PMIOff:
@@ -120,9 +119,6 @@ func (x *execService) start(p *ExecPart, env, extra []string) {
 	env = x.taskEnv(env, mode)
 	if len(extra) > 0 {
 		env = mergeEnv(env, extra)
-	}
-	if p.PMI {
-		env = mergeEnv(env, x.partTmp(p.Job))
 	}
 	spec := &launcher.Spec{
 		JobID: p.Job, Line: p.Line, Argv: p.Argv, Env: env, Cwd: p.Cwd,
@@ -164,63 +160,17 @@ func (x *execService) start(p *ExecPart, env, extra []string) {
 	case p.Output != "":
 		spec.Output = launcher.File
 	case p.Stream:
-		spec.Output = launcher.Stream
-		id, cookie := p.Job, p.Cookie
-		spec.OnLine = func(task int, stderr bool, line []byte) {
-			select {
-			case b.lines <- OutputLine{ID: id, Cookie: cookie, Task: task, Stderr: stderr, Data: line}:
-			case <-b.stopped:
-			}
-		}
+		spec.Output = launcher.Stream // the loop sets OnLine
 	default:
 		spec.Output = launcher.Capture
 	}
+	e := effect{kind: fxLaunch, spec: spec, job: p.Job, cookie: p.Cookie}
 	if p.PMI {
-		if err := x.servePMI(p, spec); err != nil {
-			b.cfg.Logf("broker: job %d: cannot serve PMI: %v", p.Job, err)
-		}
+		e.part = p
+		x.pmi[p.Job] = true
 	}
 	x.running[p.Job] = true
-	b.launcher.Launch(spec, b.onDone)
-}
-
-// servePMI gives every task of the part a PMI-1 connection (PMI_FD=3) to a
-// server of its own. Barriers exchange the puts through rank 0, abort kills
-// the whole job.
-func (x *execService) servePMI(p *ExecPart, spec *launcher.Spec) error {
-	b, job, rank := x.st.b, p.Job, x.st.rank
-	ranks := make([]int, len(p.Tasks))
-	for i, t := range p.Tasks {
-		ranks[i] = t.Rank
-	}
-	cfg := pmi.ServerConfig{
-		KVSName: fmt.Sprintf("flux-%d", job), Size: p.JobSize, Ranks: ranks, Mapping: p.Mapping, Logf: b.cfg.Logf,
-		Abort: func(task, code int, msg string) {
-			b.calls <- func() { x.st.abort(&ExecAbort{Job: job, Rank: task, Code: code, Msg: msg}) }
-		},
-	}
-	if p.PMIRanks != nil && p.PMIRanks.Count() > 1 { // else every task is here: barriers need no exchange
-		jobRanks := *p.PMIRanks
-		cfg.Exchange = func(epoch int, puts map[string]string, done func(map[string]string, error)) {
-			ex := &PMIExchange{Job: job, Epoch: epoch, Rank: rank, Ranks: jobRanks, Puts: puts}
-			b.calls <- func() { x.st.pmiExchange(ex, done) }
-		}
-	}
-	srv, err := pmi.NewServer(cfg)
-	if err != nil {
-		return err
-	}
-	for i := range spec.Tasks {
-		f, err := srv.TaskFile(i)
-		if err != nil {
-			srv.Close()
-			return err
-		}
-		spec.Tasks[i].Files = []*os.File{f}
-		spec.Tasks[i].Env = srv.TaskEnv(i, 3)
-	}
-	x.pmi[job] = srv
-	return nil
+	x.st.emit(e)
 }
 
 // pmiExchange hands a barrier's local puts to the reduction up the tree and
@@ -228,7 +178,7 @@ func (x *execService) servePMI(p *ExecPart, spec *launcher.Spec) error {
 // just this rank) needs no exchange.
 func (st *state) pmiExchange(ex *PMIExchange, done func(map[string]string, error)) {
 	if ex.Ranks.Count() == 0 || (ex.Ranks.Count() == 1 && ex.Ranks.Contains(st.rank)) {
-		done(nil, nil)
+		st.emit(effect{kind: fxPMIReply, pmiDone: done})
 		return
 	}
 	st.pmi.contribute(ex, done, nil)
@@ -252,32 +202,16 @@ func (st *state) abort(a *ExecAbort) {
 	st.call(0, topicExecAbort, a, false, nil)
 }
 
-func (b *Broker) onDone(res *launcher.Result) {
-	select {
-	case b.done <- res:
-	case <-b.stopped:
-	}
-}
-
-// launched takes a finished part from the launcher. Streamed lines still
-// queued go first, so a part's output always precedes its result.
+// launched takes a finished part from the launcher. (The loop hands over
+// the part's streamed lines still queued first, so a part's output always
+// precedes its result, and closes its PMI server.)
 func (st *state) launched(res *launcher.Result) {
-	for drained := false; !drained; {
-		select {
-		case l := <-st.b.lines:
-			st.exec.line(l)
-		default:
-			drained = true
-		}
-	}
 	x := st.exec
 	delete(x.running, res.JobID)
-	if srv := x.pmi[res.JobID]; srv != nil {
-		srv.Close()
+	if x.pmi[res.JobID] {
 		delete(x.pmi, res.JobID)
-		x.st.pmi.drop(res.JobID)
+		st.pmi.drop(res.JobID)
 	}
-	x.dropTmp(res.JobID)
 	abort := x.aborted[res.JobID]
 	delete(x.aborted, res.JobID)
 	if x.orphans[res.JobID] {
@@ -354,7 +288,7 @@ func (x *execService) killRequest(from endpoint, m *overlay.Msg) {
 func (x *execService) kill(jobs []uint64, sig syscall.Signal) {
 	for _, id := range jobs {
 		if x.running[id] {
-			x.st.b.launcher.Kill(id, sig)
+			x.st.kill(id, sig)
 		}
 	}
 }

@@ -98,13 +98,12 @@ func withRing(ring *logRing, rank int, logf func(string, ...any)) func(string, .
 }
 
 func (st *state) attrs(from endpoint, m *overlay.Msg) {
-	b := st.b
 	a := map[string]string{
 		"rank": strconv.Itoa(st.rank), "size": strconv.Itoa(st.size), "tbon.fanout": strconv.Itoa(st.fanout),
 		"hostname": st.host, "broker.pid": strconv.Itoa(os.Getpid()),
-		"broker.starttime": strconv.FormatFloat(float64(b.start.UnixNano())/1e9, 'f', 6, 64),
-		"local-uri":        b.cfg.URI, "instance-level": os.Getenv("FLUX_INSTANCE_LEVEL"),
-		"security.owner": strconv.Itoa(os.Getuid()), "sched.policy": b.cfg.Sched.Policy,
+		"broker.starttime": strconv.FormatFloat(float64(st.started.UnixNano())/1e9, 'f', 6, 64),
+		"local-uri":        st.cfg.URI, "instance-level": os.Getenv("FLUX_INSTANCE_LEVEL"),
+		"security.owner": strconv.Itoa(os.Getuid()), "sched.policy": st.cfg.Sched.Policy,
 		"parent-uri": os.Getenv("FLUX_PARENT_URI"),
 	}
 	if a["instance-level"] == "" {
@@ -114,7 +113,7 @@ func (st *state) attrs(from endpoint, m *overlay.Msg) {
 }
 
 func (st *state) dmesg(from endpoint, m *overlay.Msg) {
-	st.respond(from, m, &DmesgReply{Lines: st.b.ring.all()})
+	st.respond(from, m, &DmesgReply{Lines: st.ring.all()})
 }
 
 // drained ranks, with when and why, kept at rank 0.
@@ -148,20 +147,20 @@ func (jm *jobManager) drain(from endpoint, m *overlay.Msg) {
 		case req.Undrain:
 			delete(jm.drained, r)
 			jm.sched.Up(r)
-			jm.st.b.ring.note(jm.st.rank, "resource: undrained rank %d", r)
+			jm.st.ring.note(jm.st.rank, "resource: undrained rank %d", r)
 		default:
 			// Draining again updates the reason, as in Flux.
 			ds := jm.drained[r]
 			if !isDrained {
-				ds.since = time.Now()
+				ds.since = jm.st.now
 			}
 			ds.reason = req.Reason
 			jm.drained[r] = ds
 			jm.sched.Down(r)
 			if req.Reason != "" {
-				jm.st.b.ring.note(jm.st.rank, "resource: drained rank %d: %s", r, req.Reason)
+				jm.st.ring.note(jm.st.rank, "resource: drained rank %d: %s", r, req.Reason)
 			} else {
-				jm.st.b.ring.note(jm.st.rank, "resource: drained rank %d", r)
+				jm.st.ring.note(jm.st.rank, "resource: drained rank %d", r)
 			}
 		}
 	}

@@ -127,7 +127,7 @@ type waiter struct {
 }
 
 func newJobManager(st *state) (*jobManager, error) {
-	cfg := st.b.cfg
+	cfg := st.cfg
 	jm := &jobManager{
 		st:       st,
 		online:   make(map[int]resources.Rank),
@@ -153,7 +153,7 @@ func newJobManager(st *state) (*jobManager, error) {
 			return nil, err
 		}
 		jm.sched = s
-		close(st.b.ready)
+		st.ready()
 		return jm, nil
 	}
 	// Validate the policy now, so a bad one fails at start, not when the
@@ -170,7 +170,7 @@ func newJobManager(st *state) (*jobManager, error) {
 func (jm *jobManager) hello(from endpoint, m *overlay.Msg) {
 	var h HelloRequest
 	if err := m.Decode(&h); err != nil || h.Rank <= 0 || h.Rank >= jm.st.size {
-		jm.st.b.cfg.Logf("broker: ignoring a bad hello from rank %d: %v", m.Src, err)
+		jm.st.cfg.Logf("broker: ignoring a bad hello from rank %d: %v", m.Src, err)
 		return
 	}
 	if jm.rejoin(from, m, &h) {
@@ -186,13 +186,13 @@ func (jm *jobManager) hello(from endpoint, m *overlay.Msg) {
 	for rank := 0; rank < jm.st.size; rank++ {
 		set.Ranks = append(set.Ranks, jm.online[rank])
 	}
-	s, err := sched.New(set, jm.st.b.cfg.Sched)
+	s, err := sched.New(set, jm.st.cfg.Sched)
 	if err != nil {
 		jm.st.fail(fmt.Errorf("starting the scheduler: %w", err))
 		return
 	}
 	jm.sched = s
-	close(jm.st.b.ready)
+	jm.st.ready()
 }
 
 func (jm *jobManager) notReady(from endpoint, m *overlay.Msg) bool {
@@ -255,7 +255,7 @@ func (jm *jobManager) submit(from endpoint, m *overlay.Msg) {
 // job.submit and LocalJobs.Submit share.
 func (jm *jobManager) submitJobs(req *SubmitRequest, w *watcher) (SubmitReply, error) {
 	reply := SubmitReply{IDs: make([]uint64, len(req.Jobs)), Errs: make([]string, len(req.Jobs))}
-	now := time.Now()
+	now := jm.st.now
 	env := &envBatch{env: req.Env}
 	switch {
 	case req.SameEnv && w != nil && w.env != nil:
@@ -341,7 +341,7 @@ func (jm *jobManager) schedule() {
 	if jm.sched == nil {
 		return
 	}
-	now := time.Now()
+	now := jm.st.now
 	jm.starts = jm.sched.Schedule(now, jm.starts[:0])
 	for _, s := range jm.starts {
 		j := jm.jobs[uint64(s.ID)]
@@ -360,7 +360,7 @@ func (jm *jobManager) schedule() {
 		}
 		if w := j.w; w != nil && w.starts && !w.gone {
 			if w.c != nil {
-				w.c.started(w.req, j.spec.Cookie)
+				jm.st.emit(effect{kind: fxStarted, client: w.c, req: w.req, cookie: j.spec.Cookie})
 			} else {
 				w.started = append(w.started, j.spec.Cookie)
 				jm.dirty[w] = true
@@ -447,14 +447,14 @@ func (jm *jobManager) flush() {
 			continue
 		}
 		if w.local != nil {
-			w.local(&ResultBatch{Output: w.lines, Results: w.results, Started: w.started})
+			jm.st.emit(effect{kind: fxLocal, local: w.local, batch: &ResultBatch{Output: w.lines, Results: w.results, Started: w.started}})
 			w.lines, w.results, w.started = nil, nil, nil
 			continue
 		}
 		resp, err := w.req.Respond(&ResultBatch{Output: w.lines, Results: w.results, Started: w.started})
 		w.lines, w.results, w.started = nil, nil, nil
 		if err != nil {
-			jm.st.b.cfg.Logf("broker: encoding results: %v", err)
+			jm.st.cfg.Logf("broker: encoding results: %v", err)
 			continue
 		}
 		resp.Flags |= overlay.FlagMore
@@ -490,7 +490,7 @@ func (jm *jobManager) started(rank int, jobs []uint64, err error) {
 func (jm *jobManager) execDone(from endpoint, m *overlay.Msg) {
 	var d ExecDone
 	if err := m.Decode(&d); err != nil {
-		jm.st.b.cfg.Logf("broker: bad exec.done from rank %d: %v", m.Src, err)
+		jm.st.cfg.Logf("broker: bad exec.done from rank %d: %v", m.Src, err)
 		return
 	}
 	for i := range d.Results {
@@ -519,7 +519,8 @@ func (jm *jobManager) output(l *OutputLine) {
 		return
 	}
 	if j.w.c != nil {
-		j.w.c.output(j.w.req, *l)
+		line := *l
+		jm.st.emit(effect{kind: fxOutput, client: j.w.c, req: j.w.req, line: &line})
 		return
 	}
 	j.w.lines = append(j.w.lines, *l)
@@ -547,7 +548,7 @@ func (jm *jobManager) partDone(pr *PartResult) {
 // largest of its tasks', its output the tasks' output in rank order.
 func (jm *jobManager) complete(j *job) {
 	if err := jm.sched.Finish(sched.JobID(j.id)); err != nil {
-		jm.st.b.cfg.Logf("broker: job %d: %v", j.id, err)
+		jm.st.cfg.Logf("broker: job %d: %v", j.id, err)
 	}
 	ranks := make([]int, 0, len(j.parts))
 	for r := range j.parts {
@@ -614,7 +615,7 @@ func (jm *jobManager) complete(j *job) {
 		r.Start = j.start
 	}
 	if r.End.IsZero() {
-		r.End = time.Now()
+		r.End = jm.st.now
 	}
 	if jm.sched.Learning() && r.Err == "" && !r.Canceled && !j.start.IsZero() {
 		jm.sched.Observe(learnKey(&j.spec), r.End.Sub(r.Start))
@@ -661,7 +662,8 @@ func (jm *jobManager) end(j *job, r *JobResult) {
 	}
 	if w := j.w; w != nil && !w.gone {
 		if w.c != nil {
-			w.c.deliverResult(w.req, r)
+			res := *r // history may trim r's output before the loop delivers it
+			jm.st.emit(effect{kind: fxResult, client: w.c, req: w.req, result: &res})
 		} else {
 			w.results = append(w.results, *r)
 			jm.dirty[w] = true
@@ -732,13 +734,7 @@ func (jm *jobManager) cancelJob(id uint64) bool {
 		if !j.killed {
 			j.killed = true
 			jm.signal(j, syscall.SIGTERM)
-			grace, kills := jm.st.b.cfg.KillGrace, jm.st.b.kills
-			time.AfterFunc(grace, func() {
-				select {
-				case kills <- id:
-				default: // the loop is flooded; shutdown's own escalation still applies
-				}
-			})
+			jm.st.after(jm.st.cfg.KillGrace, timerEscalate, id)
 		}
 	}
 	return true
@@ -792,7 +788,7 @@ func (jm *jobManager) attach(from endpoint, m *overlay.Msg) {
 		jm.st.respond(from, m, j.result)
 		return
 	}
-	jm.st.respondErr(from, m, syscall.ENOENT, fmt.Sprintf("%s: no such job (or it left the history of the last %d jobs)", jobid.String(req.ID), jm.st.b.cfg.History))
+	jm.st.respondErr(from, m, syscall.ENOENT, fmt.Sprintf("%s: no such job (or it left the history of the last %d jobs)", jobid.String(req.ID), jm.st.cfg.History))
 }
 
 func (jm *jobManager) resources(from endpoint, m *overlay.Msg) {

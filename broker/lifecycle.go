@@ -1,8 +1,6 @@
 package broker
 
 import (
-	"context"
-	"sync"
 	"time"
 
 	"github.com/fluxtaskfarm/flux/overlay"
@@ -16,7 +14,7 @@ func (st *state) beginShutdown() {
 		return
 	}
 	st.stopping = true
-	st.deadline = time.After(st.b.cfg.KillGrace + 3*time.Second)
+	st.after(st.cfg.KillGrace+3*time.Second, timerDeadline, 0)
 	if st.jm != nil {
 		st.jm.cancelAll()
 		return
@@ -26,15 +24,9 @@ func (st *state) beginShutdown() {
 
 // killLocal kills every part running here: SIGTERM, SIGKILL after the grace.
 func (st *state) killLocal() {
-	if st.b.launcher.Running() == 0 {
-		return
+	if len(st.exec.running) > 0 {
+		st.emit(effect{kind: fxKillAll})
 	}
-	l, grace := st.b.launcher, st.b.cfg.KillGrace
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), grace+time.Second)
-		defer cancel()
-		l.Shutdown(ctx)
-	}()
 }
 
 // forceStop ends what the grace did not: results from ranks that never
@@ -57,47 +49,37 @@ func (st *state) idle() bool {
 	return len(st.exec.running) == 0
 }
 
-// finish is the loop's last act: children are told to stop, clients get
-// what is queued for them, modules are stopped and links closed.
+// finish is the loop's last act: children are told to stop and modules
+// are stopped. The loop then flushes its clients and closes every link,
+// each flushing what is queued on it (the shutdown messages) first: the
+// process may exit as soon as the loop returns, and a child must see
+// broker.shutdown before the link's end.
 func (st *state) finish() {
 	for _, p := range st.children {
 		m, _ := overlay.NewRequest(topicShutdown, nil)
 		m.Src, m.Dst, m.Flags = int32(st.rank), int32(p.rank), overlay.FlagNoResponse
-		p.send(m, false)
+		st.send(p, m, false)
 	}
 	st.mods.stopAll()
-	st.b.clientsMu.Lock()
-	for c := range st.b.clients {
-		c.flush()
-	}
-	st.b.clientsMu.Unlock()
-	if st.b.listener != nil {
-		st.b.listener.Close()
-	}
-	// Close every link now, each flushing what is queued on it (the
-	// shutdown messages above) first: the process may exit as soon as the
-	// loop returns, and a child must see broker.shutdown before the link's
-	// end. Closing is bounded (a peer that stopped reading gets 2 s).
-	var links []*overlay.Link
+}
+
+// links are the peers whose links are up, for the loop to close at the end.
+func (st *state) links() []*peer {
+	var out []*peer
 	for _, p := range st.children {
-		links = append(links, p.link)
+		out = append(out, p)
 	}
 	if st.parent != nil {
-		links = append(links, st.parent.link)
+		out = append(out, st.parent)
 	}
-	var wg sync.WaitGroup
-	for _, l := range links {
-		wg.Add(1)
-		go func() { defer wg.Done(); l.Close() }()
-	}
-	wg.Wait()
+	return out
 }
 
 // fail stops the broker on its own, keeping the first reason.
 func (st *state) fail(err error) {
-	st.b.cfg.Logf("broker: rank %d: %v", st.rank, err)
-	if st.b.failed == nil {
-		st.b.failed = err
+	st.cfg.Logf("broker: rank %d: %v", st.rank, err)
+	if st.failed == nil {
+		st.failed = err
 	}
 	st.beginShutdown()
 }
@@ -124,10 +106,5 @@ func (st *state) endOfPass() {
 // started them (srun) ends without killing anything.
 func (st *state) stopRequest(from endpoint, m *overlay.Msg) {
 	st.respond(from, m, nil)
-	b := st.b
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), b.cfg.KillGrace+10*time.Second)
-		defer cancel()
-		b.Shutdown(ctx)
-	}()
+	st.emit(effect{kind: fxStopInstance})
 }

@@ -32,7 +32,7 @@ func (jm *jobManager) ranksLost(ranks []int, why string) {
 		return
 	}
 	sort.Ints(newly)
-	jm.st.b.cfg.Logf("broker: lost rank(s) %v: %s", newly, why)
+	jm.st.cfg.Logf("broker: lost rank(s) %v: %s", newly, why)
 	if jm.sched == nil {
 		jm.st.fail(fmt.Errorf("rank(s) %v lost before the instance came up: %s", newly, why))
 		return
@@ -101,7 +101,7 @@ func (jm *jobManager) partLost(j *job, rank int, why string) {
 // requeue puts a job that never started back in the queue.
 func (jm *jobManager) requeue(j *job) {
 	if err := jm.sched.Finish(sched.JobID(j.id)); err != nil {
-		jm.st.b.cfg.Logf("broker: requeue job %d: %v", j.id, err)
+		jm.st.cfg.Logf("broker: requeue job %d: %v", j.id, err)
 	}
 	j.parts, j.left, j.state = nil, 0, statePending
 	if err := jm.sched.Submit(sched.Job{ID: sched.JobID(j.id), Req: j.spec.Req, Estimate: j.spec.TimeLimit}); err != nil {

@@ -2,8 +2,6 @@ package broker
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -26,7 +24,6 @@ type moduleService struct {
 type module struct {
 	name     string
 	pid      int
-	cmd      *exec.Cmd
 	builtin  bool
 	removing bool // flux module remove asked it to stop
 }
@@ -56,30 +53,29 @@ func (ms *moduleService) load(from endpoint, m *overlay.Msg) {
 		ms.st.respondErr(from, m, syscall.EEXIST, "module "+name+" is already loaded; remove it first")
 		return
 	}
-	uri := ms.st.b.cfg.URI
+	uri := ms.st.cfg.URI
 	if uri == "" {
 		ms.st.respondErr(from, m, syscall.ENOSYS, "this broker has no socket for a module to connect to; load modules in an instance started by flux start or flux broker")
 		return
 	}
-	cmd := exec.Command(req.Path, req.Args...)
-	cmd.Env = append(append(os.Environ(), req.Env...), "FLUX_URI="+uri, "FLUX_MODULE_NAME="+name)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		ms.st.respondErr(from, m, syscall.ENOENT, fmt.Sprintf("module.load %s: %v", req.Path, err))
+	ms.st.emit(effect{kind: fxStartModule, module: &moduleStart{name: name, path: req.Path, args: req.Args,
+		env: append(req.Env, "FLUX_URI="+uri, "FLUX_MODULE_NAME="+name), from: from, m: m}})
+}
+
+// started is the loop's news of a module's process: started as pid,
+// or not (err). The load request is answered now.
+func (ms *moduleService) started(s *moduleStart, pid int, err error) {
+	if err != nil {
+		ms.st.respondErr(s.from, s.m, syscall.ENOENT, fmt.Sprintf("module.load %s: %v", s.path, err))
 		return
 	}
-	mod := &module{name: name, pid: cmd.Process.Pid, cmd: cmd}
-	ms.mods[name] = mod
-	b := ms.st.b
-	go func() {
-		err := cmd.Wait()
-		select {
-		case b.exited <- moduleExit{name: name, pid: mod.pid, err: err}:
-		case <-b.stopped: // the loop is gone; nobody needs the news
-		}
-	}()
-	ms.st.respond(from, m, &ModuleInfo{Name: name, Pid: mod.pid, Rank: ms.st.rank})
+	if ms.mods[s.name] != nil { // loaded twice in one pass: the first one stays
+		ms.st.emit(effect{kind: fxSignal, pid: pid, sig: syscall.SIGTERM})
+		ms.st.respondErr(s.from, s.m, syscall.EEXIST, "module "+s.name+" is already loaded; remove it first")
+		return
+	}
+	ms.mods[s.name] = &module{name: s.name, pid: pid}
+	ms.st.respond(s.from, s.m, &ModuleInfo{Name: s.name, Pid: pid, Rank: ms.st.rank})
 }
 
 // loadScheduler switches rank 0's scheduling policy; queued jobs are kept.
@@ -98,7 +94,7 @@ func (ms *moduleService) loadScheduler(from endpoint, m *overlay.Msg, req Module
 		return
 	}
 	if jm.sched == nil {
-		ms.st.b.cfg.Sched = opts // used when the last rank comes online
+		ms.st.cfg.Sched = opts // used when the last rank comes online
 	}
 	for name, mod := range ms.mods {
 		if mod.builtin {
@@ -147,7 +143,7 @@ func (ms *moduleService) remove(from endpoint, m *overlay.Msg) {
 		return
 	}
 	mod.removing = true
-	syscall.Kill(-mod.pid, syscall.SIGTERM)
+	ms.st.emit(effect{kind: fxSignal, pid: mod.pid, sig: syscall.SIGTERM})
 	ms.st.respond(from, m, nil)
 }
 
@@ -202,7 +198,7 @@ func (st *state) moduleExited(me moduleExit) {
 	if mod := st.mods.mods[me.name]; mod != nil && mod.pid == me.pid {
 		delete(st.mods.mods, me.name)
 		if me.err != nil && !st.stopping && !mod.removing {
-			st.b.cfg.Logf("broker: module %s (pid %d) exited: %v", me.name, me.pid, me.err)
+			st.cfg.Logf("broker: module %s (pid %d) exited: %v", me.name, me.pid, me.err)
 		}
 	}
 }
@@ -211,7 +207,7 @@ func (st *state) moduleExited(me moduleExit) {
 func (ms *moduleService) stopAll() {
 	for _, mod := range ms.mods {
 		if !mod.builtin {
-			syscall.Kill(-mod.pid, syscall.SIGTERM)
+			ms.st.emit(effect{kind: fxSignal, pid: mod.pid, sig: syscall.SIGTERM})
 		}
 	}
 }

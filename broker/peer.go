@@ -45,8 +45,39 @@ func (p *peer) send(m *overlay.Msg, bulk bool) {
 	}
 }
 
-// deliver makes peer an endpoint.
-func (p *peer) deliver(m *overlay.Msg) { p.send(m, false) }
+func (p *peer) isEndpoint() {}
+
+// What the state may ask of a peer's link: queries, never actions. A peer
+// without a link (a unit test's) is alive, with no error and no address.
+
+// linkEnded reports whether the link has ended (its news may still be queued).
+func (p *peer) linkEnded() bool {
+	if p.link == nil {
+		return false
+	}
+	select {
+	case <-p.link.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// linkErr is why the link ended.
+func (p *peer) linkErr() error {
+	if p.link == nil {
+		return nil
+	}
+	return p.link.Err()
+}
+
+// remoteAddr is the other end's address, for messages.
+func (p *peer) remoteAddr() string {
+	if p.link == nil {
+		return "(no link)"
+	}
+	return p.link.RemoteAddr().String()
+}
 
 // linkEvent is news from the link goroutines.
 type linkEvent struct {
@@ -216,7 +247,7 @@ func (st *state) link(le linkEvent) {
 	}
 	p := le.p
 	if st.stopping {
-		p.link.Close()
+		st.closeLink(p)
 		return
 	}
 	if le.parent {
@@ -224,30 +255,24 @@ func (st *state) link(le linkEvent) {
 		return
 	}
 	if old := st.children[p.rank]; old != nil {
-		select {
-		case <-old.link.Done():
+		if old.linkEnded() {
 			// The old link ended and its news is still queued behind
 			// this one: the rank was restarted. Lose it first, then
 			// let it rejoin.
 			st.gone(old)
-		default:
+		} else {
 			// Is the old link alive? A broker that lost its parent
 			// may dial again before this side has noticed the loss
 			// (a partition heals, one side's heartbeats ran out
 			// first). Ask the old peer; the answer comes back to the
-			// loop, which then takes the new link or refuses it.
-			b := st.b
-			go func() {
-				_, err := old.link.Ping()
-				if !b.call(func() { st.secondLink(old, p, err) }) {
-					p.link.Close()
-				}
-			}()
+			// loop (secondLink), which then takes the new link or
+			// refuses it.
+			st.emit(effect{kind: fxPingLink, peer: old, peer2: p})
 			return
 		}
 	}
 	st.children[p.rank] = p
-	st.b.servePeer(p)
+	st.emit(effect{kind: fxServePeer, peer: p})
 }
 
 // gone handles an endpoint that went away.
@@ -271,7 +296,7 @@ func (st *state) gone(from endpoint) {
 			return
 		}
 		lost := subtree(e.rank, st.size, st.fanout)
-		why := fmt.Sprintf("its link to rank %d broke: %v", st.rank, e.link.Err())
+		why := fmt.Sprintf("its link to rank %d broke: %v", st.rank, e.linkErr())
 		if e.full {
 			why = fmt.Sprintf("it stopped reading: rank %d's send queue to it was full", st.rank)
 		}
@@ -310,6 +335,5 @@ func (st *state) clientGone(c *client) {
 				Dst: pr.origSrc, Errnum: int32(syscall.ENOSYS), Errstr: "the module providing " + pr.topic + " went away"})
 		}
 	}
-	c.close()
-	st.b.forget(c)
+	st.emit(effect{kind: fxCloseClient, client: c})
 }

@@ -90,13 +90,13 @@ func (pr *pmiReducer) contribute(ex *PMIExchange, local func(map[string]string, 
 	if r == nil {
 		need, _ := subtreeShape(st.rank, st.fanout, ex.Ranks)
 		if need == 0 {
-			answerErr(local, child, fmt.Errorf("rank %d is not on the way to any rank of job %d (%s)", st.rank, ex.Job, ex.Ranks))
+			pr.answerErr(local, child, fmt.Errorf("rank %d is not on the way to any rank of job %d (%s)", st.rank, ex.Job, ex.Ranks))
 			return
 		}
 		if len(pr.rounds) >= pmiRoundsMax {
-			st.b.cfg.Logf("broker: rank %d: %d PMI barriers in progress, the most it keeps; job %d's barrier %d fails",
+			st.cfg.Logf("broker: rank %d: %d PMI barriers in progress, the most it keeps; job %d's barrier %d fails",
 				st.rank, pmiRoundsMax, ex.Job, ex.Epoch)
-			answerErr(local, child, fmt.Errorf("rank %d has %d PMI barriers in progress already", st.rank, pmiRoundsMax))
+			pr.answerErr(local, child, fmt.Errorf("rank %d has %d PMI barriers in progress already", st.rank, pmiRoundsMax))
 			return
 		}
 		r = &pmiRound{need: need, kvs: make(map[string]string, len(ex.Puts)*need)}
@@ -122,7 +122,7 @@ func (pr *pmiReducer) contribute(ex *PMIExchange, local func(map[string]string, 
 		if len(r.children) > 0 {
 			raw, err = msgpack.Marshal(&PMIExchangeReply{KVS: r.kvs})
 		}
-		finish(r, r.kvs, raw, err)
+		pr.finish(r, r.kvs, raw, err)
 		return
 	}
 	up := &PMIExchange{Job: ex.Job, Epoch: ex.Epoch, Rank: st.rank, Ranks: ex.Ranks, Puts: r.kvs}
@@ -137,15 +137,15 @@ func (pr *pmiReducer) contribute(ex *PMIExchange, local func(map[string]string, 
 				err = m.Decode(&rep)
 			}
 		}
-		finish(r, rep.KVS, raw, err)
+		pr.finish(r, rep.KVS, raw, err)
 	})
 }
 
-// finish answers every contributor of r: the local part with the set, the
-// children with its encoding.
-func finish(r *pmiRound, kvs map[string]string, raw msgpack.RawMessage, err error) {
+// finish answers every contributor of r: the local part with the set (an
+// effect: its PMI server answers the tasks), the children with its encoding.
+func (pr *pmiReducer) finish(r *pmiRound, kvs map[string]string, raw msgpack.RawMessage, err error) {
 	if r.local != nil {
-		r.local(kvs, err)
+		pr.st.emit(effect{kind: fxPMIReply, pmiDone: r.local, kvs: kvs, err: err})
 	}
 	for _, c := range r.children {
 		c(raw, err)
@@ -153,9 +153,9 @@ func finish(r *pmiRound, kvs map[string]string, raw msgpack.RawMessage, err erro
 }
 
 // answerErr refuses one contribution.
-func answerErr(local func(map[string]string, error), child func(msgpack.RawMessage, error), err error) {
+func (pr *pmiReducer) answerErr(local func(map[string]string, error), child func(msgpack.RawMessage, error), err error) {
 	if local != nil {
-		local(nil, err)
+		pr.st.emit(effect{kind: fxPMIReply, pmiDone: local, err: err})
 		return
 	}
 	child(nil, err)
@@ -184,7 +184,7 @@ func (pr *pmiReducer) drop(job uint64) {
 	for key, r := range pr.rounds {
 		if key.job == job {
 			delete(pr.rounds, key)
-			finish(r, nil, nil, fmt.Errorf("job %d's part on rank %d ended before barrier %d", job, pr.st.rank, key.epoch))
+			pr.finish(r, nil, nil, fmt.Errorf("job %d's part on rank %d ended before barrier %d", job, pr.st.rank, key.epoch))
 		}
 	}
 }

@@ -29,13 +29,13 @@ var shmRoot = sync.OnceValue(func() string {
 // partTmp makes job's directory on this broker and returns the variable
 // that points OpenMPI at it (nil when it cannot be made: OpenMPI then uses
 // its default, which is right whenever brokers do not share a host).
-func (x *execService) partTmp(job uint64) []string {
-	dir := filepath.Join(shmRoot(), fmt.Sprintf("flux-%d-%d-%d", os.Getpid(), x.st.rank, job))
+func (b *Broker) partTmp(job uint64) []string {
+	dir := filepath.Join(shmRoot(), fmt.Sprintf("flux-%d-%d-%d", os.Getpid(), b.cfg.Rank, job))
 	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
-		x.st.b.cfg.Logf("broker: job %d: cannot make its shared-memory directory: %v", job, err)
+		b.cfg.Logf("broker: job %d: cannot make its shared-memory directory: %v", job, err)
 		return nil
 	}
-	x.tmpdirs[job] = dir
+	b.tmpdirs[job] = dir
 	return []string{"OMPI_MCA_btl_vader_backing_directory=" + dir}
 }
 
@@ -43,9 +43,9 @@ func (x *execService) partTmp(job uint64) []string {
 // MPI_Finalize) or holding what a crashed rank left. On the loop, so that
 // the last part's directory is gone before the broker exits; it is a
 // rmdir, or a few unlinks.
-func (x *execService) dropTmp(job uint64) {
-	if dir, ok := x.tmpdirs[job]; ok {
-		delete(x.tmpdirs, job)
+func (b *Broker) dropTmp(job uint64) {
+	if dir, ok := b.tmpdirs[job]; ok {
+		delete(b.tmpdirs, job)
 		if os.Remove(dir) != nil {
 			os.RemoveAll(dir)
 		}

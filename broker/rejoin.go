@@ -55,7 +55,7 @@ func (st *state) setRank(r int, state, why string) {
 	if st.ranks == nil {
 		st.ranks = make(map[int]*rankStatus, st.size)
 	}
-	st.ranks[r] = &rankStatus{state: state, since: time.Now(), why: why}
+	st.ranks[r] = &rankStatus{state: state, since: st.now, why: why}
 }
 
 // rankStatuses lists every rank's state for resource.list.
@@ -74,8 +74,8 @@ func (st *state) rankStatuses() []RankStatus {
 // joinParent takes the link to the parent: at boot, or when rejoining.
 func (st *state) joinParent(p *peer) {
 	st.parent = p
-	st.b.servePeer(p)
-	h := &HelloRequest{Rank: st.rank, Size: st.size, Resources: st.b.cfg.Resources.Ranks[0]}
+	st.emit(effect{kind: fxServePeer, peer: p})
+	h := &HelloRequest{Rank: st.rank, Size: st.size, Resources: st.cfg.Resources.Ranks[0]}
 	st.call(0, topicHello, h, false, func(m *overlay.Msg, err error) {
 		if err == nil && m.Errnum != 0 {
 			st.fail(fmt.Errorf("rank 0 refused rank %d: %s", st.rank, m.Errstr))
@@ -83,21 +83,21 @@ func (st *state) joinParent(p *peer) {
 	})
 	// What came up from children before the parent link existed.
 	for _, q := range st.upQueue {
-		p.send(q.m, q.bulk)
+		st.send(p, q.m, q.bulk)
 	}
 	st.upQueue = nil
 	if st.joined {
-		st.b.cfg.Logf("broker: rank %d linked to its parent again (rank %d); said hello", st.rank, p.rank)
+		st.cfg.Logf("broker: rank %d linked to its parent again (rank %d); said hello", st.rank, p.rank)
 		return
 	}
 	st.joined = true
-	close(st.b.ready)
+	st.ready()
 }
 
 // parentLost handles the end of the link to the parent while not stopping:
 // everything this broker held for the instance is void, and it dials again.
 func (st *state) parentLost(p *peer) {
-	st.b.cfg.Logf("broker: rank %d lost its parent (rank %d): %v; dialing it again to rejoin", st.rank, p.rank, p.link.Err())
+	st.cfg.Logf("broker: rank %d lost its parent (rank %d): %v; dialing it again to rejoin", st.rank, p.rank, p.linkErr())
 	x := st.exec
 	ids := make([]uint64, 0, len(x.running))
 	if x.orphans == nil {
@@ -122,10 +122,10 @@ func (st *state) parentLost(p *peer) {
 	}
 	st.failPending(up, fmt.Sprintf("rank %d lost its link to its parent", st.rank))
 	for _, c := range st.children {
-		go c.link.Close() // they rejoin through this broker in turn
+		st.closeLink(c) // they rejoin through this broker in turn
 	}
-	if st.b.cfg.Links != nil {
-		go st.b.dialParent(st.b.cfg.Links, st.b.linkCfg)
+	if st.cfg.Links != nil {
+		st.emit(effect{kind: fxDialParent})
 	}
 }
 
@@ -134,7 +134,7 @@ func (st *state) parentLost(p *peer) {
 func (jm *jobManager) rejoin(from endpoint, m *overlay.Msg, h *HelloRequest) bool {
 	st := jm.st
 	refuse := func(why string) bool {
-		st.b.cfg.Logf("broker: refused a hello from rank %d: %s", h.Rank, why)
+		st.cfg.Logf("broker: refused a hello from rank %d: %s", h.Rank, why)
 		st.respondErr(from, m, syscall.EPERM, why)
 		return true
 	}
@@ -152,7 +152,7 @@ func (jm *jobManager) rejoin(from endpoint, m *overlay.Msg, h *HelloRequest) boo
 	delete(jm.down, h.Rank)
 	old := jm.online[h.Rank]
 	if old.Cores.Count() != h.Resources.Cores.Count() || old.GPUs.Count() != h.Resources.GPUs.Count() {
-		st.b.cfg.Logf("broker: rank %d rejoined with %d cores and %d GPUs; it keeps the %d and %d it had",
+		st.cfg.Logf("broker: rank %d rejoined with %d cores and %d GPUs; it keeps the %d and %d it had",
 			h.Rank, h.Resources.Cores.Count(), h.Resources.GPUs.Count(), old.Cores.Count(), old.GPUs.Count())
 	}
 	_, drained := jm.drained[h.Rank]
@@ -160,7 +160,7 @@ func (jm *jobManager) rejoin(from endpoint, m *overlay.Msg, h *HelloRequest) boo
 		jm.sched.Up(h.Rank)
 	}
 	st.setRank(h.Rank, rankOnline, "rejoined")
-	st.b.cfg.Logf("broker: rank %d rejoined; its resources are back in service", h.Rank)
+	st.cfg.Logf("broker: rank %d rejoined; its resources are back in service", h.Rank)
 	st.ev.publish(EventBrokerOnline, &RanksEvent{Ranks: []int{h.Rank}, Why: "rejoined"})
 	st.respond(from, m, nil)
 	return true
@@ -184,26 +184,26 @@ func (jm *jobManager) downList() []int {
 // link is refused.
 func (st *state) secondLink(old, p *peer, pingErr error) {
 	if st.stopping {
-		go p.link.Close()
+		st.closeLink(p)
 		return
 	}
 	if pingErr == nil && st.children[p.rank] == old {
 		why := fmt.Sprintf("rank %d refused a second link from rank %d (from %s): its link from %s is up; "+
-			"is a second broker running with rank %d?", st.rank, p.rank, p.link.RemoteAddr(), old.link.RemoteAddr(), p.rank)
-		st.b.cfg.Logf("broker: %s", why)
+			"is a second broker running with rank %d?", st.rank, p.rank, p.remoteAddr(), old.remoteAddr(), p.rank)
+		st.cfg.Logf("broker: %s", why)
 		st.refuseLink(p, why)
 		return
 	}
 	if st.children[p.rank] == old {
-		go old.link.Close()
+		st.closeLink(old)
 		st.gone(old)
 	}
 	if st.children[p.rank] != nil { // yet another link took the place meanwhile
-		go p.link.Close()
+		st.closeLink(p)
 		return
 	}
 	st.children[p.rank] = p
-	st.b.servePeer(p)
+	st.emit(effect{kind: fxServePeer, peer: p})
 }
 
 // refuseLink tells the broker at the other end of a link this broker will
@@ -213,20 +213,12 @@ func (st *state) refuseLink(p *peer, why string) {
 	m, err := overlay.NewRequest(topicRefused, &RanksEvent{Ranks: []int{p.rank}, Why: why})
 	if err == nil {
 		m.Src, m.Dst, m.Flags = int32(st.rank), int32(p.rank), overlay.FlagNoResponse
-		p.send(m, false)
+		st.send(p, m, false)
 	}
 	// Let the refused broker read the refusal and hang up first: closing at
 	// once races its next write, and the kernel's reset can then discard
 	// the refusal unread, so it dials again and is refused a second time.
-	go func() {
-		t := time.NewTimer(refuseLinger)
-		defer t.Stop()
-		select {
-		case <-p.link.Done():
-		case <-t.C:
-		}
-		p.link.Close() // flushes the refusal first
-	}()
+	st.emit(effect{kind: fxCloseLink, peer: p, linger: true})
 }
 
 // refuseLinger bounds how long a refused link stays open for its broker to

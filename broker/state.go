@@ -10,19 +10,28 @@ import (
 )
 
 // endpoint is where a message came from: a client connection or a peer
-// broker. deliver queues a message to it without blocking the loop for long.
+// broker. To the state it is an identity; what reaches it leaves as an
+// effect (fxReply, fxSend).
 type endpoint interface {
-	deliver(m *overlay.Msg)
+	isEndpoint()
 }
 
 // handler serves one topic at this broker.
 type handler func(from endpoint, m *overlay.Msg)
 
-// state is everything the loop owns. Nothing else touches it.
+// state is everything the loop owns. Nothing else touches it. It is the
+// broker's state machine: events change it and append effects (fx) that the
+// loop performs (effects.go); it reads no clock but now and starts nothing.
 type state struct {
-	b                  *Broker
+	cfg                *Config
+	ring               *logRing
 	rank, size, fanout int
 	host               string
+	started            time.Time // when the broker started, for flux uptime
+	now                time.Time // the time of the event being handled, set by the loop
+
+	fx     []effect // what this pass asks the loop to do, in order
+	failed error    // why the broker stops on its own (fail), the first reason
 
 	jm   *jobManager // rank 0 only
 	exec *execService
@@ -52,7 +61,6 @@ type state struct {
 
 	stopping bool
 	forced   bool
-	deadline <-chan time.Time // the end of the shutdown grace
 }
 
 type queued struct {
@@ -87,9 +95,11 @@ type pendingReq struct {
 	cb      func(m *overlay.Msg, err error)
 }
 
-func newState(b *Broker) (*state, error) {
+// newState makes the state of a broker with cfg (validated by New).
+func newState(cfg *Config, ring *logRing, host string, started time.Time) (*state, error) {
 	st := &state{
-		b: b, rank: b.cfg.Rank, size: b.cfg.Size, fanout: b.cfg.Fanout, host: b.host,
+		cfg: cfg, ring: ring, rank: cfg.Rank, size: cfg.Size, fanout: cfg.Fanout, host: host,
+		started: started, now: started,
 		children: make(map[int]*peer),
 		pending:  make(map[uint32]*pendingReq),
 	}
@@ -220,7 +230,7 @@ func (st *state) forward(from endpoint, m *overlay.Msg, bulk bool, dst int) {
 		}
 		return
 	}
-	next.send(m, bulk)
+	st.send(next, m, bulk)
 }
 
 // handTo gives a request to the module connection that provides its service.
@@ -232,7 +242,7 @@ func (st *state) handTo(from endpoint, m *overlay.Msg, prov *client) {
 		m.Tag = tag
 	}
 	m.Src = int32(st.rank)
-	prov.reply(m)
+	st.reply(prov, m)
 }
 
 // call sends the broker's own request to rank dst; cb gets the response (or
@@ -261,7 +271,7 @@ func (st *state) call(dst int, topic string, body any, bulk bool, cb func(*overl
 		}
 		return
 	}
-	next.send(m, bulk)
+	st.send(next, m, bulk)
 }
 
 func (st *state) response(from endpoint, m *overlay.Msg, bulk bool) {
@@ -288,7 +298,7 @@ func (st *state) response(from endpoint, m *overlay.Msg, bulk bool) {
 // route sends a message on towards m.Dst.
 func (st *state) route(m *overlay.Msg, bulk bool) {
 	if next := st.nextHop(int(m.Dst)); next != nil {
-		next.send(m, bulk)
+		st.send(next, m, bulk)
 		return
 	}
 	st.holdForParent(int(m.Dst), m, bulk)
@@ -346,7 +356,7 @@ func (st *state) respondErr(from endpoint, req *overlay.Msg, errno syscall.Errno
 func (st *state) sendResponse(to endpoint, resp *overlay.Msg) {
 	resp.Src = int32(st.rank)
 	if c, ok := to.(*client); ok {
-		c.reply(resp)
+		st.reply(c, resp)
 		return
 	}
 	st.route(resp, false)
