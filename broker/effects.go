@@ -25,26 +25,26 @@ import (
 type effectKind uint8
 
 const (
-	fxSend        effectKind = iota + 1 // peer, msg, bulk: queue msg on a link (never blocks)
-	fxReply                             // client, msg: queue msg for a client
-	fxResult                            // client, req, result: one job result on a job.results stream
-	fxStarted                           // client, req, cookie: a job of a job.results stream started
-	fxOutput                            // client, req, line: a streamed output line for a job.results stream
-	fxCloseClient                       // client: the client is forgotten; close its connection
-	fxLocal                             // local, batch: a pass's batch for an in-process client (LocalJobs)
-	fxLaunch                            // spec, part: start a part's tasks (part set: serve it PMI first)
-	fxKill                              // job, sig: signal a part running here
-	fxKillAll                           // every part running here: SIGTERM, SIGKILL after the grace
-	fxTimer                             // after, timer, job: feed a timer event back after the delay
-	fxServePeer                         // peer: read its streams into the loop
-	fxCloseLink                         // peer, linger: close a link (linger: let it read a refusal first)
-	fxPingLink                          // peer (old), peer2 (new): is the old link alive? (secondLink)
-	fxDialParent                        // dial the parent again, to rejoin
-	fxStartModule                       // module: start a module's process; moduleStarted says how it went
-	fxSignal                            // pid, sig: signal a module's process group
-	fxReady                             // the instance can take jobs (rank 0) or this broker joined it
-	fxPMIReply                          // pmiDone, kvs, err: answer a part's PMI barrier
-	fxStopInstance                      // stop the whole instance (a client's broker.stop)
+	fxSend         effectKind = iota + 1 // peer, msg, bulk: queue msg on a link (never blocks)
+	fxReply                              // client, msg: queue msg for a client
+	fxResult                             // client, req, result: one job result on a job.results stream
+	fxStarted                            // client, req, cookie: a job of a job.results stream started
+	fxOutput                             // client, req, line: a streamed output line for a job.results stream
+	fxCloseClient                        // client: the client is forgotten; close its connection
+	fxLocal                              // local, batch: a pass's batch for an in-process client (LocalJobs)
+	fxLaunch                             // spec, part: start a part's tasks (part set: serve it PMI first)
+	fxKill                               // job, sig: signal a part running here
+	fxKillAll                            // every part running here: SIGTERM, SIGKILL after the grace
+	fxTimer                              // after, timer, job: feed a timer event back after the delay
+	fxServePeer                          // peer: read its streams into the loop
+	fxCloseLink                          // peer, linger: close a link (linger: let it read a refusal first)
+	fxPingLink                           // peer (old), peer2 (new): is the old link alive? (secondLink)
+	fxDialParent                         // dial the parent again, to rejoin
+	fxStartModule                        // module: start a module's process; moduleStarted says how it went
+	fxSignal                             // pid, sig: signal a module's process group
+	fxReady                              // the instance can take jobs (rank 0) or this broker joined it
+	fxPMIReply                           // pmiDone, kvs, err: answer a part's PMI barrier
+	fxStopInstance                       // stop the whole instance (a client's broker.stop)
 )
 
 // timerKind names what a timer effect feeds back.

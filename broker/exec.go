@@ -18,14 +18,14 @@ import (
 // the bulk stream, so task output never delays a control message.
 type execService struct {
 	st      *state
-	running map[uint64]bool        // job ids with a part running here
-	pmi     map[uint64]bool        // the parts running here that the loop serves PMI (their barriers are here)
-	aborted map[uint64]int         // job id -> PMI abort code of a part running here
-	orphans map[uint64]bool        // parts killed when the parent link broke: rank 0 ended their jobs (nil until then)
-	upDone  []PartResult           // finished parts not yet sent up
-	upLines []OutputLine           // streamed lines not yet sent up
-	envs    map[envKey][]string    // environments with this broker's FLUX_URI and the PMI library, by the submitted slice
-	ownEnv  [libNone + 1][]string  // the same for jobs with no environment (the launcher's own), by libMode
+	running map[uint64]bool       // job ids with a part running here
+	pmi     map[uint64]bool       // the parts running here that the loop serves PMI (their barriers are here)
+	aborted map[uint64]int        // job id -> PMI abort code of a part running here
+	orphans map[uint64]bool       // parts killed when the parent link broke: rank 0 ended their jobs (nil until then)
+	upDone  []PartResult          // finished parts not yet sent up
+	upLines []OutputLine          // streamed lines not yet sent up
+	envs    map[envKey][]string   // environments with this broker's FLUX_URI and the PMI library, by the submitted slice
+	ownEnv  [libNone + 1][]string // the same for jobs with no environment (the launcher's own), by libMode
 }
 
 func newExecService(st *state) *execService {
