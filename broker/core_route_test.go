@@ -9,9 +9,9 @@ import (
 // Routing at rank 1 of 7 with fanout 2: parent 0, children 3 and 4; ranks
 // 2, 5 and 6 are elsewhere in the tree.
 //
-//	      0
-//	   1     2
-//	  3 4   5 6
+//	    0
+//	 1     2
+//	3 4   5 6
 func TestRouting(t *testing.T) {
 	type step struct {
 		from string // "c" (the client), or "p0", "p3", "p4" (peers)

@@ -90,7 +90,7 @@ func (ev *eventService) received(m *overlay.Msg) {
 			}
 		}
 	}
-	for _, p := range ev.st.children {
+	for _, p := range ev.st.childPeers() {
 		ev.st.send(p, m, false)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"syscall"
 	"time"
@@ -39,6 +40,7 @@ type jobManager struct {
 
 	starts      []sched.Start // reused by every scheduling pass
 	outgoing    map[int]*outStart
+	outRanks    []int // flush's buffer: outgoing's ranks, sorted
 	transitions []JobTransition
 	counts      JobStats // inactive jobs by outcome, and retries, since the start (flux jobs --stats)
 
@@ -431,7 +433,14 @@ func (jm *jobManager) partOf(j *job, si, firstTask int) *ExecPart {
 
 // flush sends this pass's parts, one exec.start per rank.
 func (jm *jobManager) flush() {
-	for rank, o := range jm.outgoing {
+	ranks := jm.outRanks[:0]
+	for rank := range jm.outgoing {
+		ranks = append(ranks, rank)
+	}
+	slices.Sort(ranks) // the same events give the same effects, in order
+	jm.outRanks = ranks
+	for _, rank := range ranks {
+		o := jm.outgoing[rank]
 		delete(jm.outgoing, rank)
 		jobs := o.jobs
 		jm.st.call(rank, topicExecStart, &o.msg, false, func(m *overlay.Msg, err error) {

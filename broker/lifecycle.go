@@ -55,7 +55,7 @@ func (st *state) idle() bool {
 // process may exit as soon as the loop returns, and a child must see
 // broker.shutdown before the link's end.
 func (st *state) finish() {
-	for _, p := range st.children {
+	for _, p := range st.childPeers() {
 		m, _ := overlay.NewRequest(topicShutdown, nil)
 		m.Src, m.Dst, m.Flags = int32(st.rank), int32(p.rank), overlay.FlagNoResponse
 		st.send(p, m, false)
@@ -66,7 +66,7 @@ func (st *state) finish() {
 // links are the peers whose links are up, for the loop to close at the end.
 func (st *state) links() []*peer {
 	var out []*peer
-	for _, p := range st.children {
+	for _, p := range st.childPeers() {
 		out = append(out, p)
 	}
 	if st.parent != nil {

@@ -121,7 +121,7 @@ func (st *state) parentLost(p *peer) {
 		}
 	}
 	st.failPending(up, fmt.Sprintf("rank %d lost its link to its parent", st.rank))
-	for _, c := range st.children {
+	for _, c := range st.childPeers() {
 		st.closeLink(c) // they rejoin through this broker in turn
 	}
 	if st.cfg.Links != nil {

@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"github.com/fluxtaskfarm/flux/broker/boot"
+	"slices"
 	"syscall"
 	"time"
 
@@ -42,6 +43,7 @@ type state struct {
 	handlers map[string]handler
 	parent   *peer
 	children map[int]*peer
+	kids     []*peer // childPeers' buffer
 
 	// pending maps the tags of requests this broker sent on someone's behalf
 	// (a client's request leaving the broker, a request handed to a module)
@@ -318,6 +320,18 @@ func (st *state) nextHop(dst int) *peer {
 		return st.parent
 	}
 	return st.children[hop]
+}
+
+// childPeers lists the children's peers in rank order, so that the same
+// events always give the same effects in the same order. The slice is
+// reused: use it before the next call.
+func (st *state) childPeers() []*peer {
+	st.kids = st.kids[:0]
+	for _, p := range st.children {
+		st.kids = append(st.kids, p)
+	}
+	slices.SortFunc(st.kids, func(a, b *peer) int { return a.rank - b.rank })
+	return st.kids
 }
 
 func (st *state) newTag() uint32 {
