@@ -4,16 +4,23 @@
 // job.cancel, job.attach, resource.list), and the ways an instance is started
 // (embedded in a process, or behind a unix socket for `flux start`).
 //
-// Everything that changes state happens on the loop goroutine (Broker.loop in
-// broker.go; the state it owns is in state.go). Client connections have a
-// reader goroutine that forwards requests to the loop and an outbox goroutine
-// that batches what the loop wants to send, so a slow client never blocks the
-// loop and results travel in batches, not one message per task.
+// Everything that changes state happens on the loop goroutine. The state it
+// owns (state.go, jobs.go, exec.go, ...) is a state machine: it takes events
+// (a message, a launcher result, a timer with the time, a new link) and
+// appends effects (sends, replies, launches, kills, timers, link and module
+// actions; effects.go) that the loop, a thin shell (Broker.loop in
+// shell.go), performs after each pass. The state reads no clock but the
+// event's time and starts nothing itself, so routing, lost ranks, rejoin and
+// the PMI exchange are unit-tested as plain calls (core_*_test.go). Client
+// connections have a reader goroutine that forwards requests to the loop and
+// an outbox goroutine that batches what the loop wants to send, so a slow
+// client never blocks the loop and results travel in batches, not one
+// message per task.
 //
 // The broker decides nothing about placement (sched does) and forks no task
-// itself (launcher does); it wires them together. The processes it does
-// start are modules (`flux module load`, modules.go) and, through PMI, the
-// processes of its tasks' jobs.
+// itself (launcher does); it wires them together. The processes its shell
+// does start are modules (`flux module load`, modules.go); the PMI servers of
+// its tasks' jobs run in its process.
 //
 // # Brokers of a larger instance
 //
@@ -27,9 +34,8 @@
 // # Queues, their limits, and what happens at the limit
 //
 // Every goroutine that sends to the loop also watches b.stopped, so none
-// outlives the broker blocked on a send. (One exception is left: the PMI
-// servers' exchange and abort in exec.go's servePMI, which is being
-// rewritten; b.call is the form to use there.)
+// outlives the broker blocked on a send (b.call is the form for work handed
+// in, such as the PMI servers' barriers and aborts).
 //
 //   - reqs (1024): clients and peers to the loop. Full: that connection's
 //     reader waits, which pushes back on the sender (TCP/yamux windows).
@@ -37,7 +43,10 @@
 //     output lines. Full: the launcher's reporting goroutine (or the task's
 //     output pipe) waits; both are bounded by the parts running.
 //   - kills (64), links (64), exited (16), calls (256): timers, new links,
-//     module exits, work handed in by PMI servers. Full: the sender waits.
+//     module exits, work handed in by PMI servers and LocalJobs. Full: the
+//     sender waits.
+//   - fx: the effects of one pass. Bounded by the pass: a pass handles at
+//     most 4096 queued events before it schedules and performs them.
 //   - per peer: each link stream queues at most 4096 messages or 64 MiB
 //     (overlay). The loop never waits on a peer: past the limit the peer has
 //     stopped reading, and it is treated as lost (link closed, its ranks
