@@ -113,6 +113,15 @@ func negative(b []byte) bool {
 	return msgpack.Unmarshal(b, &v) == nil && v < 0
 }
 
+// extWrapped reports an ext header, which msgpack/v5's DecodeMapLen and
+// DecodeArrayLen step over to read a header inside the ext's data (an
+// ext-typed map); no writer of ours makes one, and the Reader refuses it. A
+// timestamp whose bytes happen to hold a map code looks like one: the corpus's
+// time.Now() made TestReaderAgreesWithMsgpack fail about one run in fifteen.
+func extWrapped(b []byte) bool {
+	return len(b) > 0 && (b[0] >= codeExt8 && b[0] <= codeExt32 || b[0] >= codeFixExt1 && b[0] <= codeFixExt16)
+}
+
 func outsideInt32(b []byte) bool {
 	var v int64
 	return wraps64(b) || msgpack.Unmarshal(b, &v) == nil && (v < math.MinInt32 || v > math.MaxInt32)
@@ -127,9 +136,9 @@ var readerCases = []readerCase{
 	{"StrSlice", func(r *Reader) (any, error) { return r.StrSlice() }, decodeAs[[]string], nil},
 	{"Time", func(r *Reader) (any, error) { return r.Time() }, refTime, nil},
 	{"MapLen", func(r *Reader) (any, error) { return r.MapLen() },
-		func(d *msgpack.Decoder) (any, error) { n, err := d.DecodeMapLen(); return max(n, 0), err }, nil},
+		func(d *msgpack.Decoder) (any, error) { n, err := d.DecodeMapLen(); return max(n, 0), err }, extWrapped},
 	{"ArrayLen", func(r *Reader) (any, error) { return r.ArrayLen() },
-		func(d *msgpack.Decoder) (any, error) { n, err := d.DecodeArrayLen(); return max(n, 0), err }, nil},
+		func(d *msgpack.Decoder) (any, error) { n, err := d.DecodeArrayLen(); return max(n, 0), err }, extWrapped},
 	{"IntIn32", func(r *Reader) (any, error) { return r.IntIn(math.MinInt32, math.MaxInt32) }, decodeAs[int64], outsideInt32},
 	{"Raw", func(r *Reader) (any, error) { p, err := r.Raw(); return msgpack.RawMessage(p), err },
 		func(d *msgpack.Decoder) (any, error) { return d.DecodeRaw() }, nil},
