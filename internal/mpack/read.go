@@ -86,28 +86,12 @@ func (r *Reader) Nil() error {
 // takes at least two bytes) is an error, so that a caller may size things by
 // it.
 func (r *Reader) MapLen() (int, error) {
-	c, err := r.next()
-	if err != nil {
-		return 0, err
-	}
-	var n uint64
-	switch {
-	case c&0xf0 == fixMap:
-		n = uint64(c & 0x0f)
-	case c == codeMap16:
-		n, err = r.be(2)
-	case c == codeMap32:
-		n, err = r.be(4)
-	case c == codeNil:
-		return 0, nil
-	default:
-		return 0, wrongType("a map", c)
+	n, err := r.header("a map", fixMap, codeMap16, codeMap32)
+	if err == nil && n > uint64(len(r.b)/2) {
+		err = ErrShort
 	}
 	if err != nil {
 		return 0, err
-	}
-	if n > uint64(len(r.b)/2) {
-		return 0, ErrShort
 	}
 	return int(n), nil
 }
@@ -117,30 +101,35 @@ func (r *Reader) MapLen() (int, error) {
 // value takes at least one) is an error, so that a caller may make a slice of
 // that length.
 func (r *Reader) ArrayLen() (int, error) {
+	n, err := r.header("an array", fixArray, codeArray16, codeArray32)
+	if err == nil && n > uint64(len(r.b)) {
+		err = ErrShort
+	}
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// header consumes the header of a map or an array (want names it for the
+// error): its fix form (fix, the high nibble, with the count in the low
+// one), its 16- or 32-bit form, or nil, read as 0.
+func (r *Reader) header(want string, fix, code16, code32 byte) (uint64, error) {
 	c, err := r.next()
 	if err != nil {
 		return 0, err
 	}
-	var n uint64
 	switch {
-	case c&0xf0 == fixArray:
-		n = uint64(c & 0x0f)
-	case c == codeArray16:
-		n, err = r.be(2)
-	case c == codeArray32:
-		n, err = r.be(4)
+	case c&0xf0 == fix:
+		return uint64(c & 0x0f), nil
+	case c == code16:
+		return r.be(2)
+	case c == code32:
+		return r.be(4)
 	case c == codeNil:
 		return 0, nil
-	default:
-		return 0, wrongType("an array", c)
 	}
-	if err != nil {
-		return 0, err
-	}
-	if n > uint64(len(r.b)) {
-		return 0, ErrShort
-	}
-	return int(n), nil
+	return 0, wrongType(want, c)
 }
 
 // StrBytes consumes a str (or a bin: msgpack/v5 decodes either into a string)
