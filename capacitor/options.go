@@ -32,8 +32,9 @@ type Defaults struct {
 // about an option the parser does not know.
 var optionsHelp = listLineOptions() + "; put -- before a command that starts with -"
 
-// msgOutputFile is the answer to a line's -o FILE: -o is Flux's --setopt.
-const msgOutputFile = "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"
+// MsgOutputFile is the answer to -o FILE, on a line or as a flag: -o is
+// Flux's --setopt.
+const MsgOutputFile = "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"
 
 // optKind names one per-line option, whatever spelling the user chose.
 type optKind uint8
@@ -242,7 +243,7 @@ func (o *lineOpts) apply(spec *JobOption, name, val string) string {
 		}
 	case optSetopt:
 		if !strings.Contains(val, "=") {
-			return msgOutputFile
+			return MsgOutputFile
 		}
 		kv, msg := CheckShellOption(val)
 		if msg != "" {

@@ -110,7 +110,7 @@ func jobDefaults(c *cli.Context) (capacitor.Defaults, error) {
 	}
 	for _, kv := range c.StringSlice("setopt") {
 		if !strings.Contains(kv, "=") {
-			return d, exitf(2, "flux %s: -o %s: -o takes KEY=VALUE (a shell option); for an output file use --output FILE", name, kv)
+			return d, exitf(2, "flux %s: -o %s: %s", name, kv, capacitor.MsgOutputFile)
 		}
 		norm, msg := capacitor.CheckShellOption(kv)
 		if msg != "" {
