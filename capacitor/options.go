@@ -30,17 +30,18 @@ type Defaults struct {
 
 // optionsHelp is the one list of per-line options, quoted in every message
 // about an option the parser does not know.
-const optionsHelp = "options are -n -N -c -g -t --cwd --env --env-remove -o KEY=VALUE --output --error --input -l --job-name " +
-	"--urgency --dependency --retries; put -- before a command that starts with -"
+var optionsHelp = listLineOptions() + "; put -- before a command that starts with -"
 
-// msgOutputFile is the answer to a line's -o FILE: -o is Flux's --setopt.
-const msgOutputFile = "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"
+// MsgOutputFile is the answer to -o FILE, on a line or as a flag: -o is
+// Flux's --setopt.
+const MsgOutputFile = "-o takes KEY=VALUE (a shell option); for an output file use --output FILE"
 
 // optKind names one per-line option, whatever spelling the user chose.
 type optKind uint8
 
 const (
-	optTasks optKind = iota
+	optNone optKind = iota // not an option of a line
+	optTasks
 	optNodes
 	optCores
 	optGPUs
@@ -59,59 +60,46 @@ const (
 	optDependency
 )
 
-// optSpec describes how an option reads its value and how messages show it.
-type optSpec struct {
-	kind    optKind
-	short   string // the short spelling shown in messages, or the long one
-	noValue bool   // a flag such as --label-io
-	what    string // "the task count", for count messages
-	example string // a sample value, for "needs a value" messages
+// shortOpts (indexed by the letter after a single dash) and longOpts are
+// the line's options of JobOptions by spelling.
+var shortOpts, longOpts = indexLineOptions()
+
+func indexLineOptions() (short [128]*JobOption, long map[string]*JobOption) {
+	long = make(map[string]*JobOption)
+	for i := range JobOptions {
+		o := &JobOptions[i]
+		if o.Scope&OnLine == 0 {
+			continue
+		}
+		long[o.Name] = o
+		if o.Short != "" {
+			short[o.Short[0]] = o
+		}
+	}
+	return short, long
 }
 
-var (
-	specTasks   = &optSpec{kind: optTasks, short: "-n", what: "the task count", example: "4"}
-	specNodes   = &optSpec{kind: optNodes, short: "-N", what: "the node count", example: "2"}
-	specCores   = &optSpec{kind: optCores, short: "-c", what: "the cores per task", example: "2"}
-	specGPUs    = &optSpec{kind: optGPUs, short: "-g", what: "the GPUs per task", example: "1"}
-	specTime    = &optSpec{kind: optTime, short: "-t", example: "30m"}
-	specCwd     = &optSpec{kind: optCwd, short: "--cwd", example: "DIR"}
-	specEnv     = &optSpec{kind: optEnv, short: "--env", example: "NAME=VALUE"}
-	specOutput  = &optSpec{kind: optOutput, short: "--output", example: "FILE"}
-	specLabelIO = &optSpec{kind: optLabelIO, short: "--label-io", noValue: true}
-	specRetries = &optSpec{kind: optRetries, short: "--retries", example: "3"}
-	specSetopt  = &optSpec{kind: optSetopt, short: "-o", example: "KEY=VALUE"}
-	specError   = &optSpec{kind: optError, short: "--error", example: "FILE"}
-	specJobName = &optSpec{kind: optJobName, short: "--job-name", example: "NAME"}
-	specEnvRm   = &optSpec{kind: optEnvRemove, short: "--env-remove", example: "PATTERN"}
-	specInput   = &optSpec{kind: optInput, short: "--input", example: "FILE"}
-	specUrgency = &optSpec{kind: optUrgency, short: "--urgency", example: "16"}
-	specDep     = &optSpec{kind: optDependency, short: "--dependency", example: "afterok:line:12"}
-)
-
-// shortOpts is indexed by the letter after a single dash.
-var shortOpts = [128]*optSpec{
-	'n': specTasks, 'N': specNodes, 'c': specCores, 'g': specGPUs, 't': specTime, 'o': specSetopt,
-	'l': specLabelIO,
-}
-
-var longOpts = map[string]*optSpec{
-	"ntasks":         specTasks,
-	"nodes":          specNodes,
-	"cores-per-task": specCores,
-	"gpus-per-task":  specGPUs,
-	"time-limit":     specTime,
-	"cwd":            specCwd,
-	"env":            specEnv,
-	"output":         specOutput,
-	"label-io":       specLabelIO,
-	"retries":        specRetries,
-	"setopt":         specSetopt,
-	"error":          specError,
-	"job-name":       specJobName,
-	"env-remove":     specEnvRm,
-	"input":          specInput,
-	"urgency":        specUrgency,
-	"dependency":     specDep,
+// listLineOptions names each option of a line by its shortest spelling.
+func listLineOptions() string {
+	var b strings.Builder
+	for i := range JobOptions {
+		o := &JobOptions[i]
+		if o.Scope&OnLine == 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		switch {
+		case o.listed != "":
+			b.WriteString(o.listed)
+		case o.Short != "":
+			b.WriteString("-" + o.Short)
+		default:
+			b.WriteString("--" + o.Name)
+		}
+	}
+	return "options are " + b.String()
 }
 
 // lineOpts accumulates the options of one line, as given on the line (zero
@@ -136,8 +124,8 @@ type lineOpts struct {
 	retries    int
 	hasRetries bool
 
-	pending     *optSpec // an option still waiting for its value word
-	pendingName string   // the spelling the user wrote, for messages
+	pending     *JobOption // an option still waiting for its value word
+	pendingName string     // the spelling the user wrote, for messages
 	getenv      func(string) string
 }
 
@@ -169,7 +157,7 @@ func (o *lineOpts) step(w string) (wordResult, string) {
 		if spec == nil {
 			return wordOption, "unknown option --" + name + "; " + optionsHelp
 		}
-		if spec.noValue {
+		if spec.Value == Switch {
 			if hasVal {
 				return wordOption, "--" + name + " takes no value; write it alone, as in --" + name + " CMD"
 			}
@@ -181,7 +169,7 @@ func (o *lineOpts) step(w string) (wordResult, string) {
 		}
 		return wordOption, o.apply(spec, "--"+name, val)
 	}
-	var spec *optSpec
+	var spec *JobOption
 	if c := w[1]; c < 128 {
 		spec = shortOpts[c]
 	}
@@ -192,7 +180,7 @@ func (o *lineOpts) step(w string) (wordResult, string) {
 		}
 		return wordOption, "unknown option " + shown + "; " + optionsHelp
 	}
-	if spec.noValue {
+	if spec.Value == Switch {
 		if len(w) > 2 {
 			return wordOption, w[:2] + " takes no value; write it alone, as in " + w[:2] + " CMD"
 		}
@@ -213,7 +201,7 @@ func (o *lineOpts) missingValue() string {
 
 // apply records one option's value; it returns a message, or "" if the value
 // is good. name is the option as the user spelled it.
-func (o *lineOpts) apply(spec *optSpec, name, val string) string {
+func (o *lineOpts) apply(spec *JobOption, name, val string) string {
 	switch spec.kind {
 	case optTasks, optNodes, optCores, optGPUs:
 		n, msg := parseCount(spec, name, val)
@@ -255,7 +243,7 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 		}
 	case optSetopt:
 		if !strings.Contains(val, "=") {
-			return msgOutputFile
+			return MsgOutputFile
 		}
 		kv, msg := CheckShellOption(val)
 		if msg != "" {
@@ -322,7 +310,7 @@ func (o *lineOpts) apply(spec *optSpec, name, val string) string {
 const MaxRetries = 1000
 
 // parseCount reads a positive whole number no larger than resources.MaxCount.
-func parseCount(spec *optSpec, name, val string) (int, string) {
+func parseCount(spec *JobOption, name, val string) (int, string) {
 	n, err := strconv.Atoi(val)
 	switch {
 	case err != nil && isDigits(val):

@@ -107,3 +107,49 @@ func TestPMIOption(t *testing.T) {
 		}
 	}
 }
+
+// TestJobOptionsTable: the one table of per-job options is consistent, so
+// that the line parser and the commands' flags built from it are: names and
+// letters are unique, every option of a line has exactly one action and, if
+// it takes a value, a sample for its message.
+func TestJobOptionsTable(t *testing.T) {
+	seen := map[string]bool{}
+	kinds := map[optKind]string{}
+	for _, o := range JobOptions {
+		for _, s := range []string{o.Name, o.Short} {
+			if s != "" && seen[s] {
+				t.Errorf("%s: spelling %q used twice", o.Name, s)
+			}
+			seen[s] = true
+		}
+		if len(o.Short) > 1 || (o.Short != "" && o.Short[0] >= 128) {
+			t.Errorf("%s: short spelling %q is not one ASCII letter", o.Name, o.Short)
+		}
+		if o.Scope == 0 || (o.Scope&OnLine == 0) != (o.kind == optNone) {
+			t.Errorf("%s: scope %b with action %d: a line option needs an action and only it", o.Name, o.Scope, o.kind)
+		}
+		if o.Scope&(OnJobFlags|OnSubmitFlags) != 0 && o.Usage == "" {
+			t.Errorf("%s: a flag without help text", o.Name)
+		}
+		if o.Scope&OnLine != 0 && o.Value != Switch && o.example == "" {
+			t.Errorf("%s: no sample value for its messages", o.Name)
+		}
+		if o.kind != optNone {
+			if other, dup := kinds[o.kind]; dup {
+				t.Errorf("%s and %s share action %d", other, o.Name, o.kind)
+			}
+			kinds[o.kind] = o.Name
+		}
+	}
+	if len(kinds) != int(optDependency) {
+		t.Errorf("%d actions have an option, want %d", len(kinds), optDependency)
+	}
+	for _, name := range []string{"n", "ntasks", "l", "label-io", "retries"} {
+		if o := LookupOption(name); o == nil || (o.Name != name && o.Short != name) {
+			t.Errorf("LookupOption(%q) = %v", name, o)
+		}
+	}
+	if o := LookupOption("x"); o != nil {
+		t.Errorf("LookupOption(x) = %v", o)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fluxtaskfarm/flux/capacitor"
 	"github.com/urfave/cli/v2"
 )
 
@@ -108,16 +109,26 @@ func byName(args []string) []string {
 	return args
 }
 
-// valueFlags take the next word as their value.
-var valueFlags = map[string]bool{
-	"S": true, "n": true, "N": true, "c": true, "g": true, "t": true, "o": true,
-	"ntasks": true, "nodes": true, "cores-per-task": true, "gpus-per-task": true, "time-limit": true,
-	"output": true, "cwd": true, "env": true, "command_file": true, "command-file": true,
-	"joblog": true, "config": true, "stats": true, "simulate": true, "retries": true, "end": true, "walltime-margin": true, "test-size": true, "window": true, "kill-grace": true, "sched": true, "setattr": true,
-	"setopt": true, "error": true, "job-name": true, "input": true, "flags": true, "env-remove": true, "env-file": true,
-	"cc": true, "bcc": true, "define": true, "filter": true, "format": true, "count": true, "since": true, "name": true,
+// valueFlags take the next word as their value: the per-job options that
+// take one (from capacitor.JobOptions) and the other commands' flags below.
+var valueFlags = withJobOptionValues(map[string]bool{
+	"S": true, "command_file": true, "command-file": true,
+	"joblog": true, "config": true, "stats": true, "simulate": true, "end": true, "walltime-margin": true, "test-size": true, "window": true, "kill-grace": true, "sched": true, "setattr": true,
+	"flags": true, "cc": true, "bcc": true, "define": true, "filter": true, "format": true, "count": true, "since": true, "name": true,
 	"signal": true, "s": true, "type": true, "message": true, "m": true, "severity": true, "to": true,
-	"urgency": true, "dependency": true, "exception-exit-code": true, "e": true,
+	"exception-exit-code": true, "e": true,
+})
+
+func withJobOptionValues(m map[string]bool) map[string]bool {
+	for _, o := range capacitor.JobOptions {
+		if o.Value != capacitor.Switch {
+			m[o.Name] = true
+			if o.Short != "" {
+				m[o.Short] = true
+			}
+		}
+	}
+	return m
 }
 
 // normalizeShortFlags rewrites Flux's attached short options (-n4, -t30s)

@@ -16,41 +16,45 @@ import (
 
 // jobFlags are the per-job options shared by submit, run, bulksubmit and
 // capacitor (for the capacitor they are the defaults of every line). They
-// mean what flux-submit(1) says. To add an option: a flag here, a line in
-// jobDefaults, and (for command-file lines) an entry in capacitor/options.go.
-func jobFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.IntFlag{Name: "ntasks", Aliases: []string{"n"}, DefaultText: "1, or one per node with -N", Usage: "number of tasks"},
-		&cli.IntFlag{Name: "nodes", Aliases: []string{"N"}, DefaultText: "as few as fit", Usage: "number of nodes to spread the tasks over"},
-		&cli.IntFlag{Name: "cores-per-task", Aliases: []string{"c"}, DefaultText: "1", Usage: "cores per task; sets OMP_NUM_THREADS"},
-		&cli.IntFlag{Name: "gpus-per-task", Aliases: []string{"g"}, DefaultText: "none", Usage: "GPUs per task; sets CUDA_VISIBLE_DEVICES"},
-		&cli.StringFlag{Name: "time-limit", Aliases: []string{"t"}, Usage: "time limit: 30s, 2m, 1h, or a number of minutes; SIGTERM at the limit, SIGKILL after a grace period"},
-		&cli.StringFlag{Name: "cwd", Usage: "working directory of the tasks", DefaultText: "the current directory (for flux-capacitor: the instance's)"},
-		&cli.StringSliceFlag{Name: "env", Usage: "KEY=VALUE to set, KEY to copy from this environment, -PATTERN to remove (repeatable)"},
-		&cli.StringSliceFlag{Name: "env-remove", Usage: "remove the variables matching the glob PATTERN from the job's environment (repeatable)"},
-		&cli.StringSliceFlag{Name: "env-file", Usage: "read --env rules from FILE, one a line (repeatable)"},
-		&cli.StringSliceFlag{Name: "setopt", Aliases: []string{"o"}, Usage: "shell option KEY=VALUE (repeatable): " +
-			"pmi=off|simple, cpu-affinity=off|on|per-task, gpu-affinity=off|on|per-task, exit-timeout=DURATION|none (per node), output.limit=SIZE. " +
-			"Unlike Flux, an unknown key is an error (we have no shell plugins to pass it to)"},
-		&cli.StringFlag{Name: "output", Usage: "write the tasks' stdout (and stderr, without --error) to this file; " +
-			"{{id}} job id (f58; {{id.dec}} {{id.hex}}), {{name}}, {{cc}}, {{line}} line number, {{task.id}} task rank"},
-		&cli.StringFlag{Name: "error", Usage: "write the tasks' stderr to this file (same templates; needs --output)"},
-		&cli.StringFlag{Name: "job-name", Usage: "the job's name in flux jobs (default: the command's first word)"},
-		&cli.StringFlag{Name: "urgency", Usage: "0 to 31, or hold (0: the job waits until flux job urgency raises it), default (16), expedite (31); the queue is ordered by urgency, then submit time"},
-		&cli.StringSliceFlag{Name: "dependency", Usage: "TYPE:ID (repeatable): start only after job ID started (after), ended (afterany), succeeded (afterok) " +
-			"or failed (afternotok); a job whose dependency can no longer be met ends without running. In a command file, TYPE:line:N names an earlier line"},
-	}
-}
+// mean what flux-submit(1) says. They are defined, with the options of a
+// command-file line, in capacitor.JobOptions: to add one, an entry there,
+// then read it in jobDefaults (and, for lines, in capacitor/options.go).
+func jobFlags() []cli.Flag { return optionFlags(capacitor.OnJobFlags) }
 
 // submitFlags are the options of the commands that submit jobs one by one
 // (submit, run, bulksubmit): the job flags and a few that only they have.
 func submitFlags() []cli.Flag {
-	return append(jobFlags(),
-		&cli.BoolFlag{Name: "label-io", Aliases: []string{"l"}, Usage: "prefix each output line with the task rank"},
-		&cli.StringFlag{Name: "input", Usage: "the tasks' standard input comes from FILE (default: none)"},
+	return append(append(jobFlags(), optionFlags(capacitor.OnSubmitFlags)...),
 		&cli.StringFlag{Name: "flags", Usage: "job flags, comma-separated: waitable (flux job wait may collect it)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the jobspec as JSON instead of submitting"},
 	)
+}
+
+// optionFlags makes the flags of the options in scope, in the table's
+// order, switches first: --help has always shown -l before --input.
+func optionFlags(scope capacitor.Scope) []cli.Flag {
+	var switches, valued []cli.Flag
+	for i := range capacitor.JobOptions {
+		o := &capacitor.JobOptions[i]
+		if o.Scope&scope == 0 {
+			continue
+		}
+		var aliases []string
+		if o.Short != "" {
+			aliases = []string{o.Short}
+		}
+		switch o.Value {
+		case capacitor.Switch:
+			switches = append(switches, &cli.BoolFlag{Name: o.Name, Aliases: aliases, Usage: o.Usage, DefaultText: o.DefaultText})
+		case capacitor.Count:
+			valued = append(valued, &cli.IntFlag{Name: o.Name, Aliases: aliases, Usage: o.Usage, DefaultText: o.DefaultText})
+		case capacitor.Text:
+			valued = append(valued, &cli.StringFlag{Name: o.Name, Aliases: aliases, Usage: o.Usage, DefaultText: o.DefaultText})
+		case capacitor.List:
+			valued = append(valued, &cli.StringSliceFlag{Name: o.Name, Aliases: aliases, Usage: o.Usage, DefaultText: o.DefaultText})
+		}
+	}
+	return append(switches, valued...)
 }
 
 // jobDefaults reads the job flags; a bad value is a usage error (exit 2).
@@ -106,7 +110,7 @@ func jobDefaults(c *cli.Context) (capacitor.Defaults, error) {
 	}
 	for _, kv := range c.StringSlice("setopt") {
 		if !strings.Contains(kv, "=") {
-			return d, exitf(2, "flux %s: -o %s: -o takes KEY=VALUE (a shell option); for an output file use --output FILE", name, kv)
+			return d, exitf(2, "flux %s: -o %s: %s", name, kv, capacitor.MsgOutputFile)
 		}
 		norm, msg := capacitor.CheckShellOption(kv)
 		if msg != "" {
@@ -240,14 +244,11 @@ func (t *jobTemplate) spec(argv []string, subst func(string) string) (broker.Job
 	return spec, nil
 }
 
+// longName returns the flag name of a per-job option's short spelling
+// ("-n": "ntasks").
 func longName(short string) string {
-	switch short {
-	case "-n":
-		return "ntasks"
-	case "-N":
-		return "nodes"
-	case "-c":
-		return "cores-per-task"
+	if o := capacitor.LookupOption(strings.TrimPrefix(short, "-")); o != nil {
+		return o.Name
 	}
 	return short
 }

@@ -1,6 +1,9 @@
 // Package mpack holds the few msgpack primitives that the hand-written codecs
-// of the hot message types (broker's Jobspec, JobResult and friends) are built
-// on: append-style writers and a Reader over a byte slice.
+// of the hot message types (overlay's envelope, broker's Jobspec, JobResult
+// and friends, hierarchy's sync messages) are built on: append-style writers
+// and a Reader over a byte slice. It is the project's one msgpack codec
+// below msgpack/v5's reflection; it imports nothing of the project, so any
+// package may use it.
 //
 // The writers produce exactly the bytes github.com/vmihailenco/msgpack/v5
 // produces for the same Go value. Byte-for-byte equality, rather than mere

@@ -3,6 +3,7 @@ package mpack
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // ErrShort reports input that ends inside a value, or a length or count
@@ -61,8 +62,11 @@ func (r *Reader) be(size int) (uint64, error) {
 	return v, nil
 }
 
+// wrongType reports a value of another type than the caller asked for. The
+// wording ("want a string, got msgpack code 0x01") is the one the overlay's
+// envelope decoder always used, which its tests and logs know.
 func wrongType(want string, c byte) error {
-	return fmt.Errorf("mpack: want %s, got format %#02x", want, c)
+	return fmt.Errorf("mpack: want %s, got msgpack code %#02x", want, c)
 }
 
 // IsNil reports whether the next value is nil, without consuming it.
@@ -82,28 +86,12 @@ func (r *Reader) Nil() error {
 // takes at least two bytes) is an error, so that a caller may size things by
 // it.
 func (r *Reader) MapLen() (int, error) {
-	c, err := r.next()
-	if err != nil {
-		return 0, err
-	}
-	var n uint64
-	switch {
-	case c&0xf0 == fixMap:
-		n = uint64(c & 0x0f)
-	case c == codeMap16:
-		n, err = r.be(2)
-	case c == codeMap32:
-		n, err = r.be(4)
-	case c == codeNil:
-		return 0, nil
-	default:
-		return 0, wrongType("map", c)
+	n, err := r.header("a map", fixMap, codeMap16, codeMap32)
+	if err == nil && n > uint64(len(r.b)/2) {
+		err = ErrShort
 	}
 	if err != nil {
 		return 0, err
-	}
-	if n > uint64(len(r.b)/2) {
-		return 0, ErrShort
 	}
 	return int(n), nil
 }
@@ -113,30 +101,35 @@ func (r *Reader) MapLen() (int, error) {
 // value takes at least one) is an error, so that a caller may make a slice of
 // that length.
 func (r *Reader) ArrayLen() (int, error) {
+	n, err := r.header("an array", fixArray, codeArray16, codeArray32)
+	if err == nil && n > uint64(len(r.b)) {
+		err = ErrShort
+	}
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// header consumes the header of a map or an array (want names it for the
+// error): its fix form (fix, the high nibble, with the count in the low
+// one), its 16- or 32-bit form, or nil, read as 0.
+func (r *Reader) header(want string, fix, code16, code32 byte) (uint64, error) {
 	c, err := r.next()
 	if err != nil {
 		return 0, err
 	}
-	var n uint64
 	switch {
-	case c&0xf0 == fixArray:
-		n = uint64(c & 0x0f)
-	case c == codeArray16:
-		n, err = r.be(2)
-	case c == codeArray32:
-		n, err = r.be(4)
+	case c&0xf0 == fix:
+		return uint64(c & 0x0f), nil
+	case c == code16:
+		return r.be(2)
+	case c == code32:
+		return r.be(4)
 	case c == codeNil:
 		return 0, nil
-	default:
-		return 0, wrongType("array", c)
 	}
-	if err != nil {
-		return 0, err
-	}
-	if n > uint64(len(r.b)) {
-		return 0, ErrShort
-	}
-	return int(n), nil
+	return 0, wrongType(want, c)
 }
 
 // StrBytes consumes a str (or a bin: msgpack/v5 decodes either into a string)
@@ -168,7 +161,7 @@ func (r *Reader) StrBytes() ([]byte, error) {
 	case c == codeNil:
 		return nil, nil
 	default:
-		return nil, wrongType("str or bin", c)
+		return nil, wrongType("a string (str or bin)", c)
 	}
 	if err != nil {
 		return nil, err
@@ -234,21 +227,12 @@ func (r *Reader) Bool() (bool, error) {
 	case codeFalse, codeNil:
 		return false, nil
 	}
-	return false, wrongType("bool", c)
+	return false, wrongType("a bool", c)
 }
 
 // Int consumes an integer of any msgpack form (nil reads as 0). Unlike
 // msgpack/v5, which would wrap it, a uint 64 above MaxInt64 is an error.
-func (r *Reader) Int() (int64, error) {
-	u, neg, err := r.integer()
-	if err != nil {
-		return 0, err
-	}
-	if !neg && u > 1<<63-1 {
-		return 0, fmt.Errorf("mpack: integer %d overflows int64", u)
-	}
-	return int64(u), nil
-}
+func (r *Reader) Int() (int64, error) { return r.IntIn(math.MinInt64, math.MaxInt64) }
 
 // Uint consumes an integer of any msgpack form (nil reads as 0). Unlike
 // msgpack/v5, which would wrap it, a negative value is an error.
@@ -261,6 +245,36 @@ func (r *Reader) Uint() (uint64, error) {
 		return 0, fmt.Errorf("mpack: negative integer %d for an unsigned value", int64(u))
 	}
 	return u, nil
+}
+
+// IntIn consumes an integer of any msgpack form (nil reads as 0) and checks
+// that it lies in [lo, hi]: a field narrower than int64 is read with its own
+// bounds, so a value that would wrap in the conversion is an error instead.
+func (r *Reader) IntIn(lo, hi int64) (int64, error) {
+	// Most integers in a message are fixints (a type, a tag, a rank, -1):
+	// take them without the general path, as StrBytes does a short key.
+	if len(r.b) > 0 && (r.b[0] <= 0x7f || r.b[0] >= negFix) {
+		if v := int64(int8(r.b[0])); v >= lo && v <= hi {
+			r.b = r.b[1:]
+			return v, nil
+		}
+	}
+	return r.intIn(lo, hi)
+}
+
+// intIn is IntIn's general path, and where its errors are made.
+func (r *Reader) intIn(lo, hi int64) (int64, error) {
+	u, neg, err := r.integer()
+	if err != nil {
+		return 0, err
+	}
+	if !neg && u > 1<<63-1 {
+		return 0, fmt.Errorf("mpack: %d out of range [%d, %d]", u, lo, hi)
+	}
+	if v := int64(u); v < lo || v > hi {
+		return 0, fmt.Errorf("mpack: %d out of range [%d, %d]", v, lo, hi)
+	}
+	return int64(u), nil
 }
 
 // integer consumes any integer form. A negative value comes back as its
@@ -289,7 +303,7 @@ func (r *Reader) integer() (u uint64, neg bool, err error) {
 		v := int64(u<<shift) >> shift
 		return uint64(v), v < 0, nil
 	}
-	return 0, false, wrongType("integer", c)
+	return 0, false, wrongType("an integer", c)
 }
 
 // ReadMap reads a map whose keys are strings: field is called for each key

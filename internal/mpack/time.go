@@ -80,7 +80,7 @@ func (r *Reader) timestampExt() (time.Time, error) {
 	case c >= codeExt8 && c <= codeExt32:
 		n, err = r.be(1 << (c - codeExt8))
 	default:
-		return time.Time{}, wrongType("time", c)
+		return time.Time{}, wrongType("a time", c)
 	}
 	if err != nil {
 		return time.Time{}, err
