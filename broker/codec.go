@@ -1,7 +1,7 @@
 package broker
 
 import (
-	"fmt"
+	"math"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -118,10 +118,10 @@ func (j *Jobspec) ReadMsgpack(r *mpack.Reader) error {
 }
 
 func appendJobspec(b []byte, j *Jobspec) []byte {
-	n := 2 + b2i(j.Cookie != 0) + b2i(len(j.Env) > 0) + b2i(j.Cwd != "") + b2i(j.TimeLimit != 0) +
-		b2i(j.Output != "") + b2i(j.LabelIO) + b2i(j.Stream) + b2i(j.Line != 0) + b2i(j.PMI != "") + b2i(j.Name != "") +
-		b2i(j.Retry != 0) + b2i(j.Error != "") + b2i(len(j.Setopt) > 0) + b2i(j.Flags != "") +
-		b2i(j.Urgency != nil) + b2i(len(j.Dependencies) > 0)
+	n := 2 + mpack.B2I(j.Cookie != 0) + mpack.B2I(len(j.Env) > 0) + mpack.B2I(j.Cwd != "") + mpack.B2I(j.TimeLimit != 0) +
+		mpack.B2I(j.Output != "") + mpack.B2I(j.LabelIO) + mpack.B2I(j.Stream) + mpack.B2I(j.Line != 0) + mpack.B2I(j.PMI != "") + mpack.B2I(j.Name != "") +
+		mpack.B2I(j.Retry != 0) + mpack.B2I(j.Error != "") + mpack.B2I(len(j.Setopt) > 0) + mpack.B2I(j.Flags != "") +
+		mpack.B2I(j.Urgency != nil) + mpack.B2I(len(j.Dependencies) > 0)
 	b = mpack.AppendMapHeader(b, n)
 	if j.Cookie != 0 {
 		b = mpack.AppendUint64(mpack.AppendString(b, "cookie"), j.Cookie)
@@ -179,7 +179,7 @@ func appendJobspec(b []byte, j *Jobspec) []byte {
 // resources.Request is encoded inside Jobspec only; it has no methods of its
 // own, so the resources package stays free of codec code.
 func appendRequest(b []byte, q *resources.Request) []byte {
-	b = mpack.AppendMapHeader(b, 4+b2i(q.Exclusive))
+	b = mpack.AppendMapHeader(b, 4+mpack.B2I(q.Exclusive))
 	b = mpack.AppendInt(mpack.AppendString(b, "N"), int64(q.Nodes))
 	b = mpack.AppendInt(mpack.AppendString(b, "n"), int64(q.Tasks))
 	b = mpack.AppendInt(mpack.AppendString(b, "c"), int64(q.CoresPerTask))
@@ -250,7 +250,7 @@ func (s *SubmitRequest) ReadMsgpack(r *mpack.Reader) error {
 }
 
 func appendSubmitRequest(b []byte, s *SubmitRequest) []byte {
-	b = mpack.AppendMapHeader(b, 2+b2i(s.Watcher != 0)+b2i(s.SameEnv))
+	b = mpack.AppendMapHeader(b, 2+mpack.B2I(s.Watcher != 0)+mpack.B2I(s.SameEnv))
 	b = mpack.AppendStringSlice(mpack.AppendString(b, "env"), s.Env)
 	b = mpack.AppendString(b, "jobs")
 	if s.Jobs == nil {
@@ -306,8 +306,8 @@ func (jr *JobResult) ReadMsgpack(r *mpack.Reader) error {
 // after Host, which is where msgpack/v5 inlines an embedded struct.
 func appendJobResult(b []byte, jr *JobResult) []byte {
 	o := &jr.Outcome
-	n := 2 + b2i(jr.Cookie != 0) + 4 + b2i(o.Signal != 0) + b2i(o.TimedOut) + b2i(o.Canceled) +
-		b2i(len(o.Stdout) > 0) + b2i(len(o.Stderr) > 0) + b2i(o.Err != "")
+	n := 2 + mpack.B2I(jr.Cookie != 0) + 4 + mpack.B2I(o.Signal != 0) + mpack.B2I(o.TimedOut) + mpack.B2I(o.Canceled) +
+		mpack.B2I(len(o.Stdout) > 0) + mpack.B2I(len(o.Stderr) > 0) + mpack.B2I(o.Err != "")
 	b = mpack.AppendMapHeader(b, n)
 	b = mpack.AppendUint64(mpack.AppendString(b, "id"), jr.ID)
 	if jr.Cookie != 0 {
@@ -406,7 +406,7 @@ func (l *OutputLine) ReadMsgpack(r *mpack.Reader) error {
 }
 
 func appendOutputLine(b []byte, l *OutputLine) []byte {
-	b = mpack.AppendMapHeader(b, 3+b2i(l.Cookie != 0)+b2i(l.Stderr))
+	b = mpack.AppendMapHeader(b, 3+mpack.B2I(l.Cookie != 0)+mpack.B2I(l.Stderr))
 	b = mpack.AppendUint64(mpack.AppendString(b, "id"), l.ID)
 	if l.Cookie != 0 {
 		b = mpack.AppendUint64(mpack.AppendString(b, "cookie"), l.Cookie)
@@ -460,7 +460,7 @@ func (rb *ResultBatch) ReadMsgpack(r *mpack.Reader) error {
 }
 
 func appendResultBatch(b []byte, rb *ResultBatch) []byte {
-	n := b2i(rb.Watcher != 0) + b2i(len(rb.Output) > 0) + b2i(len(rb.Results) > 0) + b2i(len(rb.Started) > 0)
+	n := mpack.B2I(rb.Watcher != 0) + mpack.B2I(len(rb.Output) > 0) + mpack.B2I(len(rb.Results) > 0) + mpack.B2I(len(rb.Started) > 0)
 	b = mpack.AppendMapHeader(b, n)
 	if rb.Watcher != 0 {
 		b = mpack.AppendUint64(mpack.AppendString(b, "watcher"), rb.Watcher)
@@ -509,14 +509,9 @@ func stringsSize(s []string) int {
 
 // readInt reads an int field; it can only fail to fit where int is 32 bits.
 func readInt(r *mpack.Reader) (int, error) {
-	v, err := r.Int()
-	if err == nil && int64(int(v)) != v {
-		err = fmt.Errorf("%d overflows int", v)
-	}
+	v, err := r.IntIn(math.MinInt, math.MaxInt)
 	return int(v), err
 }
-
-func b2i(c bool) int { return mpack.B2I(c) }
 
 // SubmitReply answers every batch of lines with an id and an error per
 // line, so it has the hand-written codec too.

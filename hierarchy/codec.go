@@ -22,7 +22,7 @@ var (
 
 // MarshalMsgpack implements msgpack.Marshaler.
 func (s SyncRequest) MarshalMsgpack() ([]byte, error) {
-	n := 1 + b2i(s.Credits != 0) + b2i(len(s.Results) > 0) + b2i(len(s.Started) > 0) + b2i(len(s.Stats) > 0)
+	n := 1 + mpack.B2I(s.Credits != 0) + mpack.B2I(len(s.Results) > 0) + mpack.B2I(len(s.Started) > 0) + mpack.B2I(len(s.Stats) > 0)
 	b := mpack.AppendMapHeader(make([]byte, 0, 64+200*len(s.Results)+10*len(s.Started)), n)
 	b = mpack.AppendString(mpack.AppendString(b, "child"), s.Child)
 	if s.Credits != 0 {
@@ -80,7 +80,7 @@ func (s *SyncRequest) UnmarshalMsgpack(b []byte) error {
 
 // MarshalMsgpack implements msgpack.Marshaler.
 func (s SyncReply) MarshalMsgpack() ([]byte, error) {
-	n := b2i(len(s.Env) > 0) + b2i(len(s.Jobs) > 0) + b2i(s.EOF)
+	n := mpack.B2I(len(s.Env) > 0) + mpack.B2I(len(s.Jobs) > 0) + mpack.B2I(s.EOF)
 	b := mpack.AppendMapHeader(make([]byte, 0, 16+64*len(s.Jobs)), n)
 	if len(s.Env) > 0 {
 		b = mpack.AppendStringSlice(mpack.AppendString(b, "env"), s.Env)
@@ -115,5 +115,3 @@ func (s *SyncReply) UnmarshalMsgpack(b []byte) error {
 		return err
 	}))
 }
-
-func b2i(c bool) int { return mpack.B2I(c) }
