@@ -110,14 +110,19 @@ type Outcome struct {
 
 // Failed is the outcome of a job that ended without running (refused, or
 // its instance lost): the status and why, at this moment.
-func Failed(status int, why string) Outcome {
-	now := time.Now()
+func Failed(status int, why string) Outcome { return failedAt(time.Now(), status, why) }
+
+// failedAt is Failed at a given time: the broker's state machine reads no
+// clock but its events' time.
+func failedAt(now time.Time, status int, why string) Outcome {
 	return Outcome{Status: status, ExitCode: status, Start: now, End: now, Err: why}
 }
 
 // Killed is the outcome of a job that was canceled by signal sig.
-func Killed(sig int) Outcome {
-	now := time.Now()
+func Killed(sig int) Outcome { return killedAt(time.Now(), sig) }
+
+// killedAt is Killed at a given time (see failedAt).
+func killedAt(now time.Time, sig int) Outcome {
 	return Outcome{Status: 128 + sig, Signal: sig, Canceled: true, Start: now, End: now}
 }
 

@@ -96,6 +96,16 @@ func TestRankLostAndRejoins(t *testing.T) {
 		"local results=[5:rank 2 lost 6:rank 2 lost] started=0",
 		"send 1 event job.state tag=3 src=0 dst=-1",
 	})
+	for _, e := range fx {
+		if e.kind != fxLocal {
+			continue
+		}
+		for _, r := range e.batch.Results {
+			if !r.End.Equal(c.st.now) { // the event's time, not a clock's
+				t.Errorf("job %d ended at %v, want the event's time %v", r.Cookie, r.End, c.st.now)
+			}
+		}
+	}
 	if got := c.st.jm.downList(); len(got) != 1 || got[0] != 2 {
 		t.Errorf("down: %v, want [2]", got)
 	}

@@ -117,7 +117,7 @@ func (jm *jobManager) rejudge(j *job) {
 	}
 	jm.stopWaiting(j) // j.deps still holds the met ones: it counts as waiting until here
 	if err := jm.sched.Submit(jm.schedJob(j)); err != nil {
-		jm.end(j, &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.st.host, Outcome: Failed(1, err.Error())})
+		jm.end(j, &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.st.host, Outcome: failedAt(jm.st.now, 1, err.Error())})
 	}
 }
 
@@ -132,7 +132,7 @@ func (jm *jobManager) stopWaiting(j *job) {
 // depFailed ends a job whose dependency dep can never be met.
 func (jm *jobManager) depFailed(j *job, dep string) {
 	jm.end(j, &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.st.host,
-		Outcome: Failed(1, "dependency "+dep+" failed")})
+		Outcome: failedAt(jm.st.now, 1, "dependency "+dep+" failed")})
 }
 
 // schedJob is what the scheduler queues for j.

@@ -738,7 +738,7 @@ func (jm *jobManager) cancelJob(id uint64) bool {
 	switch j.state {
 	case statePending:
 		jm.sched.Cancel(sched.JobID(id))
-		jm.end(j, &JobResult{ID: id, Cookie: j.spec.Cookie, Host: jm.st.host, Outcome: Killed(int(syscall.SIGTERM))})
+		jm.end(j, &JobResult{ID: id, Cookie: j.spec.Cookie, Host: jm.st.host, Outcome: killedAt(jm.st.now, int(syscall.SIGTERM))})
 	case stateRunning:
 		if !j.killed {
 			j.killed = true
@@ -883,7 +883,7 @@ func (jm *jobManager) forceEnd() {
 		for _, p := range j.parts {
 			if !p.done {
 				p.done = true
-				p.res = PartResult{Outcome: Killed(int(syscall.SIGKILL))}
+				p.res = PartResult{Outcome: killedAt(jm.st.now, int(syscall.SIGKILL))}
 				j.left--
 			}
 		}

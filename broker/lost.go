@@ -87,7 +87,7 @@ func (jm *jobManager) partLost(j *job, rank int, why string) {
 	for r, p := range j.parts {
 		if !p.done && (jm.down[r] || r == rank) {
 			p.done = true
-			p.res = PartResult{Job: j.id, Rank: r, Outcome: Failed(1, why)}
+			p.res = PartResult{Job: j.id, Rank: r, Outcome: failedAt(jm.st.now, 1, why)}
 			j.left--
 		}
 	}
@@ -106,7 +106,7 @@ func (jm *jobManager) requeue(j *job) {
 	j.parts, j.left, j.state = nil, 0, statePending
 	if err := jm.sched.Submit(sched.Job{ID: sched.JobID(j.id), Req: j.spec.Req, Estimate: j.spec.TimeLimit}); err != nil {
 		jm.end(j, &JobResult{ID: j.id, Cookie: j.spec.Cookie, Host: jm.st.host,
-			Outcome: Failed(1, "could not be placed again after its rank was lost: "+err.Error())})
+			Outcome: failedAt(jm.st.now, 1, "could not be placed again after its rank was lost: "+err.Error())})
 		return
 	}
 	jm.transition(JobTransition{ID: j.id, State: TransitionRequeued})
