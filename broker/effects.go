@@ -14,7 +14,7 @@ import (
 // what to launch or kill, which timer to set. The loop performs them after
 // each pass (shell.go), in order. So routing, lost ranks, rejoin and the
 // PMI exchange run in unit tests as plain function calls whose effects are
-// compared with a table: no sockets, processes or clocks (core_test.go).
+// compared with a table: no sockets, processes or clocks (core_*_test.go).
 //
 // An effect is one flat struct rather than an interface: a pass appends
 // thousands of them on a busy instance, into a slice that is reused, so

@@ -225,7 +225,10 @@ func TestRetryDelayAndInterrupt(t *testing.T) {
 		t.Errorf("exit %d after %v, want 0 after at least the 1 s delay\n%s", r.code, r.elapsed, r.stderr)
 	}
 
-	f = writeFile(t, filepath.Join(dir, "cmds2"), "sh -c 'exit 1'\ntrue\n")
+	// Line 1 fails only after line 2 has ended, so line 2's record is in
+	// the log before the retry notice that the Ctrl-C below waits for (with
+	// both ending at once, under load the notice could come first).
+	f = writeFile(t, filepath.Join(dir, "cmds2"), "sh -c 'sleep 0.5; exit 1'\ntrue\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := cmd(ctx, dir, nil, "flux-capacitor", "--retries", "5", "--retry-delay", "20s", "--joblog", "log", "--command_file", f)
