@@ -431,11 +431,18 @@ flux submit --dependency=afterok:$f true; echo "already $?"
 // each, by the default).
 func TestLearnedEstimatesBackfill(t *testing.T) {
 	dir := t.TempDir()
+	// Line 1 holds a core for a second while lines 2-7 teach the command's
+	// runtime on the other; WIDE (line 8) then waits for line 1. Line 1
+	// starts first, alone: had it started in the same pass as a later
+	// line, that line's one-hour default would end exactly at WIDE's
+	// reservation, which EASY rightly allows, and the no-backfill check
+	// below would depend on how passes fell.
 	var b strings.Builder
+	b.WriteString("-n1 sleep 1\n")
 	for range 6 {
 		b.WriteString("-n1 env sleep 0.05\n")
 	}
-	b.WriteString("-n1 sleep 1\n-n2 echo WIDE\n")
+	b.WriteString("-n2 echo WIDE\n")
 	for range 20 {
 		b.WriteString("-n1 env sleep 0.05\n")
 	}
@@ -451,7 +458,7 @@ func TestLearnedEstimatesBackfill(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", sched, r.code, r.stderr)
 		}
 		rows := joblog(t, filepath.Join(dir, "jl"))
-		_, end7 := rowSpan(t, rows["7"])
+		_, end1 := rowSpan(t, rows["1"])
 		wide, _ := rowSpan(t, rows["8"])
 		before := 0
 		for i := 9; i <= 28; i++ {
@@ -460,13 +467,13 @@ func TestLearnedEstimatesBackfill(t *testing.T) {
 			}
 		}
 		after := wide - lastEndBefore(t, rows, "8", wide)
-		t.Logf("%s: WIDE starts %.3f s after line 7 ends, %.3f s after the last line before it; %d later lines started before it",
-			sched, wide-end7, after, before)
-		if d := wide - end7; d < -0.01 || after > 0.3 || (!learn && d > 0.4) {
-			t.Errorf("%s: WIDE started %.3f s after line 7 ended, %.3f s after the lines ahead of it; want right after", sched, d, after)
+		t.Logf("%s: WIDE starts %.3f s after line 1 ends, %.3f s after the last line before it; %d later lines started before it",
+			sched, wide-end1, after, before)
+		if d := wide - end1; d < -0.01 || after > 0.3 || (!learn && d > 0.4) {
+			t.Errorf("%s: WIDE started %.3f s after line 1 ended, %.3f s after the lines ahead of it; want right after", sched, d, after)
 		}
-		if n := startedBetween(t, rows, "8", end7+0.1, wide); n > 0 {
-			t.Errorf("%s: %d lines started after line 7 ended and before WIDE", sched, n)
+		if n := startedBetween(t, rows, "8", end1+0.1, wide); n > 0 {
+			t.Errorf("%s: %d lines started after line 1 ended and before WIDE", sched, n)
 		}
 		if learn && before < 10 {
 			t.Errorf("%s: only %d short lines backfilled before WIDE", sched, before)
