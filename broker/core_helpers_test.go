@@ -28,6 +28,14 @@ type core struct {
 // coreT0 is the clock of every core test: the state reads only the events' time.
 var coreT0 = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 
+// takeEffects hands over what the events so far asked for, and forgets it
+// (the loop performs them instead: Broker.perform).
+func (st *state) takeEffects() []effect {
+	fx := st.fx
+	st.fx = nil
+	return fx
+}
+
 // newCore makes rank's state in an instance of size with fanout, each rank
 // with two cores, linked to its parent and children.
 func newCore(t *testing.T, rank, size, fanout int) *core {

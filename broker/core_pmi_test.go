@@ -157,7 +157,6 @@ func TestPMIRoundDropped(t *testing.T) {
 	ex := &PMIExchange{Job: 9, Epoch: 2, Rank: 3, Ranks: resources.NewIDSet(1, 3), Puts: map[string]string{"b": "2"}}
 	c.st.handle(request{from: c.peers[3], m: newMsg(topicPMIReduce, 3, 1, 8, ex)})
 	wantFx(t, "in", c.pass(), []string{})
-	c.st.exec.pmi[9] = true
 	c.st.launched(&launcher.Result{JobID: 9, Status: 1})
 	wantFx(t, "dropped", c.effects(), []string{"send 3 response pmi.reduce tag=8 src=1 dst=3 errnum=5"})
 	if len(c.st.pmi.rounds) != 0 {

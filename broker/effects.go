@@ -97,13 +97,6 @@ type moduleStart struct {
 // emit appends one effect.
 func (st *state) emit(e effect) { st.fx = append(st.fx, e) }
 
-// takeEffects hands over what the events so far asked for, and forgets it.
-func (st *state) takeEffects() []effect {
-	fx := st.fx
-	st.fx = nil
-	return fx
-}
-
 // Helpers for the effects every part of the state emits.
 
 func (st *state) send(p *peer, m *overlay.Msg, bulk bool) {

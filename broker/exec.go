@@ -19,7 +19,6 @@ import (
 type execService struct {
 	st      *state
 	running map[uint64]bool       // job ids with a part running here
-	pmi     map[uint64]bool       // the parts running here that the loop serves PMI (their barriers are here)
 	aborted map[uint64]int        // job id -> PMI abort code of a part running here
 	orphans map[uint64]bool       // parts killed when the parent link broke: rank 0 ended their jobs (nil until then)
 	upDone  []PartResult          // finished parts not yet sent up
@@ -30,7 +29,7 @@ type execService struct {
 
 func newExecService(st *state) *execService {
 	return &execService{st: st, running: make(map[uint64]bool), envs: make(map[envKey][]string),
-		pmi: make(map[uint64]bool), aborted: make(map[uint64]int)}
+		aborted: make(map[uint64]int)}
 }
 
 // libMode says how much of the PMI library's environment a part's tasks get.
@@ -167,7 +166,6 @@ func (x *execService) start(p *ExecPart, env, extra []string) {
 	e := effect{kind: fxLaunch, spec: spec, job: p.Job, cookie: p.Cookie}
 	if p.PMI {
 		e.part = p
-		x.pmi[p.Job] = true
 	}
 	x.running[p.Job] = true
 	x.st.emit(e)
@@ -208,10 +206,7 @@ func (st *state) abort(a *ExecAbort) {
 func (st *state) launched(res *launcher.Result) {
 	x := st.exec
 	delete(x.running, res.JobID)
-	if x.pmi[res.JobID] {
-		delete(x.pmi, res.JobID)
-		st.pmi.drop(res.JobID)
-	}
+	st.pmi.drop(res.JobID) // its barriers in progress here, if any
 	abort := x.aborted[res.JobID]
 	delete(x.aborted, res.JobID)
 	if x.orphans[res.JobID] {
