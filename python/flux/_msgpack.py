@@ -25,6 +25,20 @@ except ImportError:  # pragma: no cover - exercised by tests with FLUX_PYTHON_NO
     NATIVE = False
 
 
+def _header(out, n, fix, fix_max, c8, c16, c32):
+    """Appends the length header of a str, bin, array or map of n items:
+    the fix form (fix | n) below fix_max, else the 8-, 16- or 32-bit form.
+    A type without a fix form (bin) or 8-bit form (array, map) passes None."""
+    if fix is not None and n < fix_max:
+        out.append(struct.pack("B", fix | n))
+    elif c8 is not None and n < 1 << 8:
+        out.append(c8 + struct.pack("B", n))
+    elif n < 1 << 16:
+        out.append(c16 + struct.pack(">H", n))
+    else:
+        out.append(c32 + struct.pack(">I", n))
+
+
 def _pack(obj, out):
     if obj is None:
         out.append(b"\xc0")
@@ -47,43 +61,17 @@ def _pack(obj, out):
         out.append(b"\xcb" + struct.pack(">d", obj))
     elif isinstance(obj, str):
         b = obj.encode("utf-8")
-        n = len(b)
-        if n < 32:
-            out.append(struct.pack("B", 0xA0 | n))
-        elif n < 1 << 8:
-            out.append(b"\xd9" + struct.pack("B", n))
-        elif n < 1 << 16:
-            out.append(b"\xda" + struct.pack(">H", n))
-        else:
-            out.append(b"\xdb" + struct.pack(">I", n))
+        _header(out, len(b), 0xA0, 32, b"\xd9", b"\xda", b"\xdb")
         out.append(b)
     elif isinstance(obj, (bytes, bytearray)):
-        n = len(obj)
-        if n < 1 << 8:
-            out.append(b"\xc4" + struct.pack("B", n))
-        elif n < 1 << 16:
-            out.append(b"\xc5" + struct.pack(">H", n))
-        else:
-            out.append(b"\xc6" + struct.pack(">I", n))
+        _header(out, len(obj), None, 0, b"\xc4", b"\xc5", b"\xc6")
         out.append(bytes(obj))
     elif isinstance(obj, (list, tuple)):
-        n = len(obj)
-        if n < 16:
-            out.append(struct.pack("B", 0x90 | n))
-        elif n < 1 << 16:
-            out.append(b"\xdc" + struct.pack(">H", n))
-        else:
-            out.append(b"\xdd" + struct.pack(">I", n))
+        _header(out, len(obj), 0x90, 16, None, b"\xdc", b"\xdd")
         for v in obj:
             _pack(v, out)
     elif isinstance(obj, dict):
-        n = len(obj)
-        if n < 16:
-            out.append(struct.pack("B", 0x80 | n))
-        elif n < 1 << 16:
-            out.append(b"\xde" + struct.pack(">H", n))
-        else:
-            out.append(b"\xdf" + struct.pack(">I", n))
+        _header(out, len(obj), 0x80, 16, None, b"\xde", b"\xdf")
         for k, v in obj.items():
             _pack(k, out)
             _pack(v, out)
